@@ -20,6 +20,7 @@ struct Stage {
   std::uint64_t rows_out = 0;
   std::uint64_t bytes_shuffled = 0;  // bytes this rank sent to other ranks (not to itself)
   double seconds = 0;
+  double shuffle_seconds = 0;  // part of `seconds` spent bucketing, exchanging and decoding rows
 };
 
 class StageMetrics {

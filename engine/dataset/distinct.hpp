@@ -23,7 +23,7 @@ Dataset<T> Dataset<T>::distinct(const std::string& stage) const {
   auto received = shuffle_rows(
       ctx_->comm(), local, [&](const T& row) { return static_cast<int>(stable_hash(row) % ranks); }, &stats);
   deduplicate(received);
-  recorder.add_bytes_shuffled(stats.bytes_to_others);
+  recorder.add_shuffle(stats);
   recorder.set_rows_out(received.size());
   return {*ctx_, std::move(received)};
 }

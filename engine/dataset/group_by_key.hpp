@@ -32,7 +32,7 @@ auto Dataset<T>::group_by_key(KeyFn&& key, GroupFn&& group, const std::string& s
     out.push_back(group(k, std::span<const T>(received.data() + begin, end - begin)));
     begin = end;
   }
-  recorder.add_bytes_shuffled(stats.bytes_to_others);
+  recorder.add_shuffle(stats);
   recorder.set_rows_out(out.size());
   return Dataset<R>(*ctx_, std::move(out));
 }

@@ -45,7 +45,8 @@ auto Dataset<T>::join(const Dataset<U>& other, KeyA&& key_a, KeyB&& key_b, Combi
       j = j_end;
     }
   }
-  recorder.add_bytes_shuffled(stats_a.bytes_to_others + stats_b.bytes_to_others);
+  recorder.add_shuffle(stats_a);
+  recorder.add_shuffle(stats_b);
   recorder.set_rows_out(out.size());
   return Dataset<R>(*ctx_, std::move(out));
 }

@@ -23,7 +23,7 @@ Dataset<T> Dataset<T>::partition_by(DestFn&& destination, const std::string& sta
         return d;
       },
       &stats);
-  recorder.add_bytes_shuffled(stats.bytes_to_others);
+  recorder.add_shuffle(stats);
   recorder.set_rows_out(received.size());
   return {*ctx_, std::move(received)};
 }

@@ -19,7 +19,7 @@ Dataset<T> Dataset<T>::reduce_by_key(KeyFn&& key, ReduceFn&& reduce, const std::
       ctx_->comm(), partial, [&](const T& row) { return static_cast<int>(stable_hash(key(row)) % ranks); },
       &stats);
   auto reduced = combine_by_key(received, key, reduce);
-  recorder.add_bytes_shuffled(stats.bytes_to_others);
+  recorder.add_shuffle(stats);
   recorder.set_rows_out(reduced.size());
   return {*ctx_, std::move(reduced)};
 }

@@ -7,23 +7,27 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <numeric>
 #include <type_traits>
 #include <vector>
 
 #include "engine/comm/collectives.hpp"
 #include "engine/serialization.hpp"
+#include "engine/stage_metrics.hpp"
 
 namespace tailflow {
 
 struct ShuffleStats {
   std::uint64_t bytes_to_others = 0;  // bytes this rank sent to other ranks
   std::uint64_t bytes_total = 0;      // including the part it kept
+  double seconds = 0;                 // bucketing + exchange + decoding
 };
 
 template <class T, class DestFn>
 std::vector<T> shuffle_rows(comm::Communicator& comm, const std::vector<T>& rows, DestFn&& destination_of,
                             ShuffleStats* stats = nullptr) {
+  Stopwatch watch;
   const int ranks = comm.size();
   // The destination of each row, computed once (it may be a hash of a string).
   std::vector<std::uint32_t> destination(rows.size());
@@ -35,13 +39,16 @@ std::vector<T> shuffle_rows(comm::Communicator& comm, const std::vector<T>& rows
     for (auto d : destination) ++counts[d];
     std::vector<std::size_t> next(ranks, 0);
     std::exclusive_scan(counts.begin(), counts.end(), next.begin(), std::size_t{0});
-    std::vector<T> send(rows.size());
+    // Default-initialised (not zeroed) storage: every slot is written below.
+    std::unique_ptr<T[]> send(new T[rows.size()]);
     for (std::size_t i = 0; i < rows.size(); ++i) send[next[destination[i]]++] = rows[i];
     if (stats) {
       stats->bytes_total = rows.size() * sizeof(T);
       stats->bytes_to_others = (rows.size() - counts[comm.rank()]) * sizeof(T);
     }
-    return comm::alltoallv(comm, std::span<const T>(send), counts);
+    auto received = comm::alltoallv(comm, std::span<const T>(send.get(), rows.size()), counts);
+    if (stats) stats->seconds = watch.seconds();
+    return received;
   } else {
     std::vector<std::vector<std::byte>> buffers(ranks);
     std::vector<std::size_t> rows_to(ranks, 0);
@@ -73,6 +80,7 @@ std::vector<T> shuffle_rows(comm::Communicator& comm, const std::vector<T>& rows
       auto count = reader.read_raw<std::uint64_t>();
       for (std::uint64_t i = 0; i < count; ++i) result.push_back(Codec<T>::read(reader));
     }
+    if (stats) stats->seconds = watch.seconds();
     return result;
   }
 }

@@ -38,7 +38,7 @@ Dataset<T> Dataset<T>::sort_by(KeyFn&& key, const std::string& stage) const {
   ShuffleStats stats;
   auto received = shuffle_rows(ctx_->comm(), sorted, partitioner, &stats);
   std::stable_sort(received.begin(), received.end(), by_key);
-  recorder.add_bytes_shuffled(stats.bytes_to_others);
+  recorder.add_shuffle(stats);
   recorder.set_rows_out(received.size());
   return {*ctx_, std::move(received)};
 }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "engine/context.hpp"
+#include "engine/dataset/shuffle.hpp"
 
 namespace tailflow {
 
@@ -15,6 +16,10 @@ class StageRecorder {
   }
   void set_rows_out(std::uint64_t rows) { stage_.rows_out = rows; }
   void add_bytes_shuffled(std::uint64_t bytes) { stage_.bytes_shuffled += bytes; }
+  void add_shuffle(const ShuffleStats& stats) {
+    stage_.bytes_shuffled += stats.bytes_to_others;
+    stage_.shuffle_seconds += stats.seconds;
+  }
   ~StageRecorder() {
     stage_.seconds = watch_.seconds();
     ctx_.metrics().record(std::move(stage_));
