@@ -14,15 +14,12 @@
 #include <cstdint>
 #include <numbers>
 
+#include "engine/stable_hash.hpp"
+
 namespace tailflow::ops::datagen {
 
 // The splitmix64 output function (Steele, Lea & Flood 2014): a bijective mix with full avalanche.
-constexpr std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+constexpr std::uint64_t splitmix64(std::uint64_t x) { return mix64(x); }
 
 // Order-sensitive combination of two 64-bit values into one well-mixed key.
 constexpr std::uint64_t mix_key(std::uint64_t key, std::uint64_t value) {
