@@ -8,6 +8,7 @@
 #include "engine/comm/mpi_communicator.hpp"
 #include "engine/comm/mpi_environment.hpp"
 #include "engine/error.hpp"
+#include "engine/huge_pages.hpp"
 #include "jobs/subcommand.hpp"
 
 namespace tailflow::jobs {
@@ -77,6 +78,7 @@ int run_subcommand(Context& ctx, const Subcommand& sub, int argc, char** argv) {
 int main(int argc, char** argv) {
   using namespace tailflow;
   using namespace tailflow::jobs;
+  reexec_with_huge_pages(argv);
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << usage();
     return argc < 2 ? 2 : 0;
