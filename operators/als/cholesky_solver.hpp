@@ -1,0 +1,20 @@
+// Exact solver for the rows of one half-step: form each row's normal equations and factor them (LLᵀ).
+//
+// The row's interactions are gathered into a small dense block F (one fixed-side row per interaction,
+// with a column of ones when solving for a bias), and the data part of the normal equations is one
+// matrix product per block of up to 256 interactions: A += Fᵀ·diag(w)·F, b += Fᵀ·t — a blocked rank-k
+// update instead of one rank-1 update per interaction. The factorisation runs in double.
+//   implicit:  A = YᵀY + λI + Σ (c − 1) y yᵀ,  b = Σ c y,           c = 1 + alpha·value
+//   explicit:  A = Σ f fᵀ + λI,                b = Σ (r − μ − b_other) f,  f = y (or [y, 1] with biases)
+#pragma once
+
+#include <cstdint>
+
+#include "operators/als/half_step.hpp"
+
+namespace tailflow::ops::als {
+
+// Overwrites every row of `rows` with its solution. Returns the floating-point operations done.
+std::uint64_t solve_cholesky(const HalfStep& step, FactorMatrix& rows);
+
+}  // namespace tailflow::ops::als
