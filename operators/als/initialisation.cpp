@@ -3,16 +3,13 @@
 #include <cmath>
 #include <numbers>
 
+#include "engine/stable_hash.hpp"
+
 namespace tailflow::ops::als {
 namespace {
 
 // SplitMix64: a strong 64-bit mixer, so nearby indices give unrelated values.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+constexpr std::uint64_t mix(std::uint64_t x) { return mix64(x); }
 
 // Uniform in (0, 1): the top 53 bits, offset by half a step so that 0 never occurs.
 double unit_interval(std::uint64_t bits) {
