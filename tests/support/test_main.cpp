@@ -35,9 +35,12 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::strcmp(argv[i], "--backend=mpi") == 0) use_mpi = true;
   ::testing::InitGoogleTest(&argc, argv);
-  tailflow::comm::MpiEnvironment mpi(argc, argv);
+  // MPI starts only under mpiexec: a singleton MPI_Init costs seconds, and ctest runs every test of the
+  // threads backend as its own process.
+  std::unique_ptr<tailflow::comm::MpiEnvironment> mpi;
   std::unique_ptr<tailflow::comm::MpiCommunicator> world;
   if (use_mpi) {
+    mpi = std::make_unique<tailflow::comm::MpiEnvironment>(argc, argv);
     world = std::make_unique<tailflow::comm::MpiCommunicator>();
     tailflow::testing::set_mpi_communicator(world.get());
     if (world->rank() != 0) {
@@ -48,5 +51,6 @@ int main(int argc, char** argv) {
   }
   int result = RUN_ALL_TESTS();
   if (world) result = tailflow::comm::allreduce_max(*world, result);
+  world.reset();  // frees its MPI communicator before MPI_Finalize
   return result;
 }
