@@ -1,0 +1,276 @@
+// `tailflow embed`: item embeddings from a trained content regressor (tailflow train).
+//
+//   tailflow embed --model reg/model --features feat --out items.h5
+//       content vectors for every item of the features, e.g. brand-new items without any interactions;
+//   tailflow embed --model reg/model --features feat --embeddings als/embeddings.h5 --out final.h5
+//                  [--blend-beta B] [--als-min N]
+//       the final embeddings of every item: its ALS vector, its content vector, or a blend of the two by its
+//       training interaction count (operators/tail/blend.hpp); users/* are copied from the ALS file, so that
+//       `tailflow recommend` and `tailflow evaluate --embeddings` read the result like an ALS output.
+//   tailflow embed ... --embeddings als/embeddings.h5 --prior --interactions train.csv [--prior-below N]
+//       like the blend, but each tail item (1 .. N-1 interactions) gets its ALS half-step re-solved with the
+//       regulariser centred on its content vector (operators/tail/prior_solve.hpp); head items keep ALS.
+//
+// Writes sharded HDF5: items/ids, items/vectors, items/counts, items/source (uint8; the dataset's attribute
+// "codes" names them, e.g. "0=als,1=content,2=blend,3=prior"), and with --embeddings also users/ids,
+// users/vectors, users/counts (and biases when the ALS file has them). Each rank predicts its balanced share
+// of the feature rows; feature rows and ALS items are joined by external id.
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "engine/comm/collectives.hpp"
+#include "engine/error.hpp"
+#include "engine/io/sharded_writer.hpp"
+#include "engine/stage_metrics.hpp"
+#include "jobs/embedding_side.hpp"
+#include "jobs/interaction_options.hpp"
+#include "jobs/subcommand.hpp"
+#include "operators/data/interactions_loader.hpp"
+#include "operators/features/feature_cache.hpp"
+#include "operators/features/learning_input.hpp"
+#include "operators/learning/regressor.hpp"
+#include "operators/metrics/popularity_buckets.hpp"
+#include "operators/tail/als_items.hpp"
+#include "operators/tail/blend.hpp"
+#include "operators/tail/prior_solve.hpp"
+
+namespace tailflow::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+using ops::tail::EmbeddingSource;
+
+void add_options(po::options_description& options) {
+  const ops::tail::BlendOptions defaults;
+  // clang-format off
+  options.add_options()
+    ("model", po::value<std::string>()->required(), "trained regressor (tailflow train: DIR/model)")
+    ("features", po::value<std::string>()->required(), "features directory of the items to embed")
+    ("out", po::value<std::string>()->required(), "output embeddings file (.h5, sharded)")
+    ("embeddings", po::value<std::string>(), "ALS embeddings: blend ALS and content vectors, copy users/*")
+    ("blend-beta", po::value<double>()->default_value(defaults.beta),
+     "ALS weight n/(n+B) for an item with n training interactions (0: ALS whenever n > 0)")
+    ("als-min", po::value<std::uint64_t>()->default_value(0),
+     "items with at least N interactions keep their ALS vector unblended (0: no such cut)")
+    ("prior", "instead of blending: re-solve each tail item's ALS half-step around its content vector "
+              "(needs --interactions, the file ALS was trained on)")
+    ("prior-below", po::value<std::uint64_t>()->default_value(0),
+     "--prior: tail items have 1 .. N-1 interactions (0: the 80%-of-interactions head rule)");
+  // clang-format on
+  add_interaction_options(options, /*required=*/false);
+}
+
+// users/* of the ALS file, this rank's balanced share, written unchanged.
+void copy_users(const io::ShardedReader& als, io::ShardedWriter& out, int rank, int ranks) {
+  const auto share = als.share("users/vectors", rank, ranks);
+  out.write_strings("users/ids", als.read_string_rows("users/ids", share.first, share.count));
+  out.write_matrix<float>("users/vectors", als.read_rows<float>("users/vectors", share.first, share.count),
+                          als.cols("users/vectors"));
+  if (als.has_dataset("users/counts"))
+    out.write<std::uint32_t>("users/counts",
+                             als.read_rows<std::uint32_t>("users/counts", share.first, share.count));
+  if (als.has_dataset("users/biases"))
+    out.write<float>("users/biases", als.read_rows<float>("users/biases", share.first, share.count));
+}
+
+// The settings that recommend/evaluate read from an ALS file, carried over.
+void copy_model_attributes(const io::ShardedReader& als, io::ShardedWriter& out) {
+  const auto& master = als.master();
+  for (const char* name : {"global_mean", "regularization", "alpha"})
+    if (master.has_attribute("/", name)) out.set_attribute("/", name, master.attribute<double>("/", name));
+  for (const char* name : {"feedback", "reg_scaling"})
+    if (master.has_attribute("/", name)) out.set_attribute("/", name, master.string_attribute("/", name));
+  if (master.has_attribute("/", "factors"))
+    out.set_attribute("/", "factors", master.attribute<std::int64_t>("/", "factors"));
+  out.set_attribute("/", "als_embeddings", als.path().string());
+}
+
+// --prior: head items keep ALS, items without interactions take their content vector, tail items are
+// re-solved around their content vector from their training interactions (operators/tail/prior_solve.hpp).
+std::vector<float> solve_with_prior(Context& ctx, const po::variables_map& vm,
+                                    const io::ShardedReader& als_file, const ops::tail::FeatureAlsJoin& join,
+                                    std::uint64_t tail_below, const std::vector<float>& als_vectors,
+                                    const std::vector<float>& content, std::size_t dims,
+                                    std::vector<std::uint8_t>& sources) {
+  Stopwatch watch;
+  const auto loaded = ops::data::load_interactions(ctx, interaction_load_options(vm));
+  const auto user_rows = embedding_rows_of(ctx, read_embedding_side(ctx, als_file, "users"), loaded.users);
+  const auto item_rows = embedding_rows_of(ctx, read_embedding_side(ctx, als_file, "items"), loaded.items);
+  std::vector<ops::tail::AlsInteraction> interactions;
+  std::uint64_t unknown = 0;
+  for (const auto& interaction : loaded.local) {
+    const auto user = user_rows[interaction.user], item = item_rows[interaction.item];
+    if (user == kNoRow || item == kNoRow) {
+      ++unknown;
+      continue;
+    }
+    interactions.push_back({item, user, interaction.value});
+  }
+  unknown = comm::allreduce_sum(ctx.comm(), unknown);
+  if (unknown > 0)
+    ctx.log().info(
+        "embed --prior: warning: {} interactions name a user or item the ALS file does not have; ignored",
+        unknown);
+
+  const auto& master = als_file.master();
+  ops::tail::PriorSolveSettings settings;
+  if (master.has_attribute("/", "feedback"))
+    settings.feedback = ops::als::parse_feedback(master.string_attribute("/", "feedback"));
+  if (master.has_attribute("/", "alpha")) settings.alpha = master.attribute<double>("/", "alpha");
+  if (master.has_attribute("/", "regularization"))
+    settings.regularization = master.attribute<double>("/", "regularization");
+  if (master.has_attribute("/", "reg_scaling"))
+    settings.reg_scaling = ops::als::parse_reg_scaling(master.string_attribute("/", "reg_scaling"));
+
+  const std::size_t local = join.counts.size();
+  std::vector<float> vectors = content;
+  std::vector<std::uint8_t> solve(local, 0);
+  sources.assign(local, static_cast<std::uint8_t>(EmbeddingSource::kContent));
+  for (std::size_t i = 0; i < local; ++i) {
+    if (join.counts[i] == 0) continue;
+    if (join.counts[i] >= tail_below) {
+      std::copy_n(als_vectors.begin() + static_cast<std::ptrdiff_t>(i * dims), dims,
+                  vectors.begin() + static_cast<std::ptrdiff_t>(i * dims));
+      sources[i] = static_cast<std::uint8_t>(EmbeddingSource::kAls);
+    } else {
+      solve[i] = 1;
+      sources[i] = static_cast<std::uint8_t>(EmbeddingSource::kPrior);
+    }
+  }
+  const auto users = als_file.read_all<float>("users/vectors");
+  const auto solved = ops::tail::solve_tail_items_with_prior(ctx, interactions, join.als_rows, solve, users,
+                                                             dims, content, settings, vectors);
+  ctx.metrics().record(Stage{"prior solve", interactions.size(), solved, 0, watch.seconds()});
+  ctx.log().info("embed --prior: tail = 1 .. {} interactions; {} feedback, lambda {}, alpha {}",
+                 tail_below - 1, ops::als::to_string(settings.feedback), settings.regularization,
+                 settings.alpha);
+  return vectors;
+}
+
+int run_embed(Context& ctx, const po::variables_map& vm) {
+  Stopwatch watch;
+  const fs::path out_path = vm["out"].as<std::string>();
+  const fs::path features_master = fs::path(vm["features"].as<std::string>()) / "features.h5";
+  const bool with_als = vm.count("embeddings") > 0;
+  ops::tail::BlendOptions blend;
+  blend.beta = vm["blend-beta"].as<double>();
+  blend.als_min_count = vm["als-min"].as<std::uint64_t>();
+
+  // Not collective: every rank loads the model, its share of the features and, for blending, the ALS items.
+  std::string error;
+  std::optional<ops::learning::TrainedRegressor> model;
+  ops::features::ItemFeatureBlock block;
+  std::optional<io::ShardedReader> als_file;
+  ops::tail::AlsItems als;
+  try {
+    ops::tail::validate(blend);
+    model = ops::learning::load_regressor(vm["model"].as<std::string>());
+    block = ops::features::read_features(features_master, ctx.rank(), ctx.size());
+    if (with_als) {
+      als_file.emplace(vm["embeddings"].as<std::string>());
+      als = ops::tail::read_als_items(*als_file);
+      if (static_cast<std::int64_t>(als.dims) != model->output_dims())
+        throw Error(fmt::format("{} has {} factors but the model in {} predicts {}", als.path.string(),
+                                als.dims, vm["model"].as<std::string>(), model->output_dims()));
+    }
+    if (ctx.is_root() && !out_path.parent_path().empty()) fs::create_directories(out_path.parent_path());
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  ctx.check_collectively(error);
+
+  const auto input = ops::features::to_learning_input(block);
+  Stopwatch predict_watch;
+  const std::vector<float> content = ops::learning::predict(*model, input.items);
+  ctx.metrics().record(
+      Stage{"predict content vectors", block.local_rows(), block.local_rows(), 0, predict_watch.seconds()});
+  const auto dims = static_cast<std::size_t>(model->output_dims());
+
+  std::vector<float> vectors;
+  std::vector<std::uint8_t> sources(block.local_rows(), static_cast<std::uint8_t>(EmbeddingSource::kContent));
+  std::vector<std::uint32_t> counts(block.local_rows(), 0);
+  std::vector<float> biases;
+  const bool prior = vm.count("prior") > 0;
+  if (prior && (!with_als || vm.count("interactions") == 0))
+    throw CollectiveError("--prior needs --embeddings (the ALS file) and --interactions (its training file)");
+  if (with_als) {
+    const auto join =
+        ops::tail::join_features_with_als(ctx, als, block.ids, block.first_row, features_master.string());
+    std::vector<float> als_vectors(block.local_rows() * dims, 0.0f);
+    for (std::size_t i = 0; i < block.local_rows(); ++i) {
+      counts[i] = static_cast<std::uint32_t>(join.counts[i]);
+      if (join.als_rows[i] == ops::tail::kNotInAls) continue;
+      const auto a = als.vector(join.als_rows[i]);
+      std::copy(a.begin(), a.end(), als_vectors.begin() + static_cast<std::ptrdiff_t>(i * dims));
+    }
+    if (prior) {
+      std::uint64_t tail_below = vm["prior-below"].as<std::uint64_t>();
+      if (tail_below == 0)
+        tail_below = std::max<std::uint64_t>(1, ops::metrics::default_head_min(als.counts));
+      vectors = solve_with_prior(ctx, vm, *als_file, join, tail_below, als_vectors, content, dims, sources);
+    } else {
+      auto blended = ops::tail::blend_items(als_vectors, content, join.counts, dims, blend);
+      vectors = std::move(blended.vectors);
+      sources = std::move(blended.sources);
+    }
+    // The content model predicts no bias; its part of the blend counts as bias 0.
+    if (!als.biases.empty()) {
+      biases.assign(block.local_rows(), 0.0f);
+      for (std::size_t i = 0; i < block.local_rows(); ++i)
+        if (join.als_rows[i] != ops::tail::kNotInAls)
+          biases[i] =
+              static_cast<float>(ops::tail::als_weight(join.counts[i], blend) * als.biases[join.als_rows[i]]);
+    }
+  } else {
+    vectors = content;
+    for (std::size_t i = 0; i < block.local_rows(); ++i)
+      counts[i] =
+          static_cast<std::uint32_t>(block.interaction_counts.empty() ? 0 : block.interaction_counts[i]);
+  }
+
+  Stopwatch write_watch;
+  io::ShardedWriter out(ctx, out_path);
+  out.write_strings("items/ids", block.ids);
+  out.write_matrix<float>("items/vectors", vectors, dims);
+  out.write<std::uint32_t>("items/counts", counts);
+  out.write<std::uint8_t>("items/source", sources);
+  out.set_attribute("items/source", "codes", ops::tail::source_codes_description());
+  if (!biases.empty()) out.write<float>("items/biases", biases);
+  if (with_als) {
+    copy_users(*als_file, out, ctx.rank(), ctx.size());
+    copy_model_attributes(*als_file, out);
+    out.set_attribute("/", "mode", prior ? "prior" : "blend");
+    out.set_attribute("/", "blend_beta", blend.beta);
+    out.set_attribute("/", "als_min", static_cast<std::int64_t>(blend.als_min_count));
+  }
+  out.set_attribute("/", "model", with_als ? "als+content" : "content");
+  out.set_attribute("/", "regressor", vm["model"].as<std::string>());
+  out.set_attribute("/", "features", features_master.string());
+  out.set_attribute("/", "ranks", static_cast<std::int64_t>(ctx.size()));
+  out.commit();
+  ctx.metrics().record(
+      Stage{"write embeddings", block.local_rows(), block.local_rows(), 0, write_watch.seconds()});
+
+  // Items per source, over all ranks.
+  std::vector<std::uint64_t> per_source(4, 0);
+  for (auto code : sources) ++per_source[code];
+  comm::allreduce(ctx.comm(), std::span<std::uint64_t>(per_source), comm::ReduceOp::kSum);
+  if (ctx.is_root()) {
+    fmt::print("embeddings  {}\nitems       {} ({} factors)\n", out_path.string(),
+               per_source[0] + per_source[1] + per_source[2] + per_source[3], dims);
+    for (std::size_t code = 0; code < per_source.size(); ++code)
+      if (per_source[code] > 0)
+        fmt::print("  {:<9} {}\n", ops::tail::source_name(static_cast<EmbeddingSource>(code)),
+                   per_source[code]);
+    fmt::print("seconds     {:.2f}\n", watch.seconds());
+  }
+  return 0;
+}
+
+const SubcommandRegistration registration{Subcommand{
+    "embed", "item embeddings from content (and ALS, blended by interaction count) -> sharded HDF5",
+    add_options, run_embed}};
+
+}  // namespace
+}  // namespace tailflow::jobs
