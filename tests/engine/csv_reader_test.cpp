@@ -11,6 +11,7 @@
 #include "engine/error.hpp"
 #include "engine/io/csv_reader.hpp"
 #include "tests/support/distributed_test.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace tailflow::io {
 namespace {
@@ -18,24 +19,7 @@ namespace {
 using testing::run_distributed;
 namespace fs = std::filesystem;
 
-// A fresh directory for one test's files, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "tailflow-csv-test-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string write(const std::string& name, const std::string& content) const {
-    std::ofstream out(path_ / name, std::ios::binary);
-    out << content;
-    return (path_ / name).string();
-  }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 // Every row as "line:field|field|...", gathered from all ranks in file order.
 std::vector<std::string> read_all(Context& ctx, CsvReader& reader, CsvReadReport* report = nullptr) {

@@ -14,6 +14,7 @@
 #include "engine/error.hpp"
 #include "operators/features/feature_extraction.hpp"
 #include "tests/support/distributed_test.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace tailflow::ops::features {
 namespace {
@@ -21,22 +22,7 @@ namespace {
 using testing::run_distributed;
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "tailflow-catalog-test-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string write(const std::string& name, const std::string& content) const {
-    std::ofstream(path_ / name, std::ios::binary) << content;
-    return (path_ / name).string();
-  }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 const char* kItems =
     "item_id,title,description,brand,category,price,image,rating_count,color\n"

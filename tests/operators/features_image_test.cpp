@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "engine/error.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace tailflow::ops::features {
 namespace {
@@ -24,19 +25,7 @@ Image ramp(int channels, int height, int width) {
   return image;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "tailflow-image-test-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 TEST(FeaturesImage, ResizeToTheSameSizeIsTheIdentity) {
   Image image = ramp(3, 4, 5);

@@ -11,6 +11,7 @@
 #include "engine/comm/collectives.hpp"
 #include "engine/error.hpp"
 #include "tests/support/distributed_test.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace tailflow::ops::data {
 namespace {
@@ -18,23 +19,7 @@ namespace {
 using testing::run_distributed;
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "tailflow-loader-test-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string write(const std::string& name, const std::string& content) const {
-    std::ofstream out(path_ / name, std::ios::binary);
-    out << content;
-    return (path_ / name).string();
-  }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 // Every interaction with its external ids, "user item value time", gathered in file order.
 std::vector<std::string> external_rows(Context& ctx, const LoadedInteractions& loaded) {
