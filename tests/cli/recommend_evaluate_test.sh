@@ -5,23 +5,7 @@
 # figures for 1 and 2 ranks, and ALS NDCG@10 > popularity NDCG@10 > random NDCG@10; --protocol A ranks only
 # the probe items.
 # Environment (set by ctest): TAILFLOW, MPIEXEC, MPIEXEC_FLAGS.
-set -u
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-: "${TAILFLOW:?set TAILFLOW to the tailflow binary}"
-MPIEXEC=${MPIEXEC:-mpiexec}
-read -r -a MPI_FLAGS <<<"${MPIEXEC_FLAGS:-}"
-MPI_FLAGS=("${MPI_FLAGS[@]//;/ }")
-PYTHON=/usr/bin/python3
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/tailflow-recommend-XXXXXX")
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-run1() { "$TAILFLOW" "$@" -q; }
-run2() { "$MPIEXEC" -n 2 "${MPI_FLAGS[@]}" "$TAILFLOW" "$@" -q; }
+source "$(dirname "$0")/cli_test_lib.sh" recommend
 
 run1 generate --out "$work/shop" --users 2000 --items 1000 --seed 7 >/dev/null || fail "generate failed"
 run1 split --interactions "$work/shop/interactions.csv" --out "$work/split" --seed 1 || fail "split failed"

@@ -2,20 +2,7 @@
 # `tailflow split`: the same seed gives the same train/test files alone and under mpiexec -n 3; train and
 # test together are the input; few-shot writes its probe items; a bad method is one clear error.
 # Environment (set by ctest): TAILFLOW, MPIEXEC, MPIEXEC_FLAGS.
-set -u
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-: "${TAILFLOW:?set TAILFLOW to the tailflow binary}"
-MPIEXEC=${MPIEXEC:-mpiexec}
-read -r -a MPI_FLAGS <<<"${MPIEXEC_FLAGS:-}"
-MPI_FLAGS=("${MPI_FLAGS[@]//;/ }")
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/tailflow-split-XXXXXX")
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
+source "$(dirname "$0")/cli_test_lib.sh" split
 
 # 40 users with 1..25 ratings each; items 1..10 are popular.
 {

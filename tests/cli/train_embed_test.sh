@@ -7,23 +7,7 @@
 # items keep ALS, items without interactions keep content); `recommend` reads the blended file; features that lack ALS
 # items are refused with a message naming an item.
 # Environment (set by ctest): TAILFLOW, MPIEXEC, MPIEXEC_FLAGS.
-set -u
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-: "${TAILFLOW:?set TAILFLOW to the tailflow binary}"
-MPIEXEC=${MPIEXEC:-mpiexec}
-read -r -a MPI_FLAGS <<<"${MPIEXEC_FLAGS:-}"
-MPI_FLAGS=("${MPI_FLAGS[@]//;/ }")
-PYTHON=/usr/bin/python3
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/tailflow-train-embed-XXXXXX")
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-run1() { "$TAILFLOW" "$@" -q; }
-run2() { "$MPIEXEC" -n 2 "${MPI_FLAGS[@]}" "$TAILFLOW" "$@" -q; }
+source "$(dirname "$0")/cli_test_lib.sh" train-embed
 
 run1 generate --out "$work/shop" --users 1500 --items 800 --seed 7 >/dev/null || fail "generate failed"
 run1 als --interactions "$work/shop/interactions.csv" --out "$work/als" --factors 8 --iterations 5 ||
