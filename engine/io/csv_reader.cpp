@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "engine/comm/collectives.hpp"
+#include "engine/dataset/shuffle.hpp"
 
 namespace tailflow::io {
 
@@ -92,31 +93,6 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-// Packs strings for a byte allgather: each as [u32 length][bytes].
-std::vector<char> pack_strings(const std::vector<std::string>& strings) {
-  std::vector<char> bytes;
-  for (const auto& text : strings) {
-    auto length = static_cast<std::uint32_t>(text.size());
-    const char* raw = reinterpret_cast<const char*>(&length);
-    bytes.insert(bytes.end(), raw, raw + sizeof(length));
-    bytes.insert(bytes.end(), text.begin(), text.end());
-  }
-  return bytes;
-}
-
-std::vector<std::string> unpack_strings(const std::vector<char>& bytes) {
-  std::vector<std::string> strings;
-  std::size_t at = 0;
-  while (at + sizeof(std::uint32_t) <= bytes.size()) {
-    std::uint32_t length;
-    std::memcpy(&length, bytes.data() + at, sizeof(length));
-    at += sizeof(length);
-    strings.emplace_back(bytes.data() + at, length);
-    at += length;
-  }
-  return strings;
 }
 
 // This rank's bytes of the file, mapped read-only (no copy out of the page cache), or read into memory where
@@ -333,9 +309,7 @@ CsvReadReport CsvReader::for_each_row(const std::function<void(const CsvRow&)>& 
   report.rows = totals[0];
   report.skipped_rows = totals[1];
   if (report.skipped_rows > 0) {
-    auto packed = pack_strings(examples);
-    auto all = comm::allgatherv(ctx_.comm(), std::span<const char>(packed));
-    report.skipped_examples = unpack_strings(all);
+    report.skipped_examples = allgather_rows(ctx_.comm(), examples);
     if (report.skipped_examples.size() > options_.max_examples)
       report.skipped_examples.resize(options_.max_examples);
   }

@@ -12,6 +12,19 @@ namespace {
 // Below this a dimension (or vector) is treated as constant (or zero) rather than divided by ~0.
 constexpr double kTiny = 1e-12;
 
+double euclidean_norm(const float* row, std::size_t k) {
+  double squares = 0;
+  for (std::size_t d = 0; d < k; ++d) squares += double{row[d]} * row[d];
+  return std::sqrt(squares);
+}
+
+// Rescales `row` to the given length; a (near-)zero row stays as it is.
+void set_length(float* row, std::size_t k, double length) {
+  double norm = euclidean_norm(row, k);
+  if (norm > kTiny)
+    for (std::size_t d = 0; d < k; ++d) row[d] = static_cast<float>(row[d] / norm * length);
+}
+
 std::vector<std::string> formatted(const std::vector<double>& values) {
   std::vector<std::string> parts;
   for (double value : values) parts.push_back(format_double(value));
@@ -53,11 +66,7 @@ TargetScaler TargetScaler::fit(std::span<const float> targets, std::int64_t dims
     }
   } else if (mode == TargetNormalisation::kL2) {
     double norms = 0;
-    for (std::size_t r = 0; r < rows; ++r) {
-      double squares = 0;
-      for (std::size_t d = 0; d < k; ++d) squares += double{targets[r * k + d]} * targets[r * k + d];
-      norms += std::sqrt(squares);
-    }
+    for (std::size_t r = 0; r < rows; ++r) norms += euclidean_norm(targets.data() + r * k, k);
     scaler.mean_norm_ = norms / static_cast<double>(rows);
   }
   return scaler;
@@ -68,11 +77,7 @@ void TargetScaler::transform(std::span<float> rows) const {
   for (std::size_t start = 0; start + k <= rows.size(); start += k) {
     float* row = rows.data() + start;
     if (mode_ == TargetNormalisation::kL2) {
-      double squares = 0;
-      for (std::size_t d = 0; d < k; ++d) squares += double{row[d]} * row[d];
-      double norm = std::sqrt(squares);
-      if (norm > kTiny)
-        for (std::size_t d = 0; d < k; ++d) row[d] = static_cast<float>(row[d] / norm);
+      set_length(row, k, 1.0);
     } else {
       for (std::size_t d = 0; d < k; ++d) row[d] = static_cast<float>((row[d] - mean_[d]) / scale_[d]);
     }
@@ -85,11 +90,7 @@ void TargetScaler::inverse(std::span<float> rows) const {
     float* row = rows.data() + start;
     if (mode_ == TargetNormalisation::kL2) {
       // The network predicts a direction; lengths come back as the training items' mean length.
-      double squares = 0;
-      for (std::size_t d = 0; d < k; ++d) squares += double{row[d]} * row[d];
-      double norm = std::sqrt(squares);
-      if (norm > kTiny)
-        for (std::size_t d = 0; d < k; ++d) row[d] = static_cast<float>(row[d] / norm * mean_norm_);
+      set_length(row, k, mean_norm_);
     } else {
       for (std::size_t d = 0; d < k; ++d) row[d] = static_cast<float>(row[d] * scale_[d] + mean_[d]);
     }

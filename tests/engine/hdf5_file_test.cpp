@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "engine/error.hpp"
+#include "tests/support/expect_error.hpp"
 
 namespace tailflow::io {
 namespace {
@@ -145,17 +146,7 @@ TEST_F(Hdf5FileTest, OpenForWritingAddsToAnExistingFile) {
   EXPECT_EQ(Hdf5File::open(file("grow.h5")).list_datasets(), (std::vector<std::string>{"first", "second"}));
 }
 
-// Expects `call` to throw a tailflow::Error whose message contains every one of `parts`.
-template <class Call>
-void expect_error(Call call, std::initializer_list<std::string> parts) {
-  try {
-    call();
-    ADD_FAILURE() << "no error was thrown";
-  } catch (const Error& error) {
-    std::string message = error.what();
-    for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
-  }
-}
+using testing::expect_error;
 
 TEST_F(Hdf5FileTest, ErrorsNameTheFileAndTheObject) {
   auto path = file("errors.h5");

@@ -13,6 +13,7 @@
 #include "engine/io/sharded_reader.hpp"
 #include "engine/io/sharded_writer.hpp"
 #include "tests/support/distributed_test.hpp"
+#include "tests/support/expect_error.hpp"
 
 namespace tailflow::io {
 namespace {
@@ -210,17 +211,7 @@ TEST(ShardedIo, NoRowsAnywhere) {
   });
 }
 
-// Expects an Error whose message contains every part.
-template <class Call>
-void expect_error(Call call, std::initializer_list<std::string> parts) {
-  try {
-    call();
-    ADD_FAILURE() << "no error was thrown";
-  } catch (const Error& error) {
-    std::string message = error.what();
-    for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
-  }
-}
+using testing::expect_error;
 
 TEST(ShardedIo, MissingOrShortShardIsNamedInTheError) {
   run_distributed([](Context& ctx) {
