@@ -20,6 +20,7 @@
 #include "jobs/interaction_options.hpp"
 #include "jobs/subcommand.hpp"
 #include "operators/data/interactions_loader.hpp"
+#include "operators/metrics/popularity_buckets.hpp"
 
 namespace tailflow::jobs {
 namespace {
@@ -60,20 +61,6 @@ std::string histogram(const std::vector<std::uint64_t>& counts, const char* what
                         100.0 * interactions[b] / std::max<std::uint64_t>(1, total_interactions));
   }
   return text;
-}
-
-// The largest count c such that items with >= c interactions still hold >= `share` of all interactions:
-// the head is the smallest set of most popular items that holds that share.
-std::uint64_t default_head_min(std::vector<std::uint64_t> counts, double share) {
-  std::sort(counts.begin(), counts.end(), std::greater<>());
-  std::uint64_t total = std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
-  std::uint64_t held = 0;
-  for (auto count : counts) {
-    held += count;
-    if (static_cast<double>(held) >= share * static_cast<double>(total))
-      return std::max<std::uint64_t>(count, 1);
-  }
-  return 1;
 }
 
 std::string date_of(std::int64_t seconds) {
@@ -185,7 +172,7 @@ int run_stats(Context& ctx, const po::variables_map& options) {
     catalog = count_catalog(ctx, options, loaded.items, item_counts, load_options.bad_rows);
 
   const std::uint64_t head_min = options.count("head-min") ? options["head-min"].as<std::uint64_t>()
-                                                           : default_head_min(item_counts, 0.8);
+                                                           : ops::metrics::default_head_min(item_counts);
   if (!ctx.is_root()) return 0;
 
   std::uint64_t head_items = 0, head_interactions = 0, tail_items = 0, tail_interactions = 0;
