@@ -9,6 +9,7 @@
 #include "engine/comm/mpi_environment.hpp"
 #include "engine/error.hpp"
 #include "engine/huge_pages.hpp"
+#include "engine/stop_request.hpp"
 #include "jobs/subcommand.hpp"
 
 namespace tailflow::jobs {
@@ -96,6 +97,7 @@ int main(int argc, char** argv) {
   }
 
   comm::MpiEnvironment mpi(argc, argv);
+  install_stop_signal_handlers();
   int rank = 0;
   int size = 1;
   try {
@@ -113,6 +115,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "tailflow %s: %s (see tailflow %s --help)\n", name.c_str(), e.what(),
                    name.c_str());
     return 2;
+  } catch (const StopRequested& e) {
+    // Every rank agreed to stop (stop_requested is collective) and the checkpoint is written.
+    if (rank == 0) std::fprintf(stderr, "tailflow %s: stopped: %s\n", name.c_str(), e.what());
+    return kExitStopped;
   } catch (const CollectiveError& e) {
     if (rank == 0) std::fprintf(stderr, "tailflow %s: error: %s\n", name.c_str(), e.what());
     return 1;
