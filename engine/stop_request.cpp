@@ -12,9 +12,14 @@ namespace {
 std::atomic<int> received_signal{0};
 static_assert(std::atomic<int>::is_always_lock_free);
 
+// The first signal asks for a clean stop at the next loop boundary; a second one (an impatient Ctrl-C, or a
+// stage with no loop to poll the flag) ends the process the default way at once.
 extern "C" void remember_stop_signal(int signal_number) {
   int expected = 0;
-  received_signal.compare_exchange_strong(expected, signal_number);
+  if (!received_signal.compare_exchange_strong(expected, signal_number)) {
+    std::signal(signal_number, SIG_DFL);
+    std::raise(signal_number);
+  }
 }
 
 }  // namespace
@@ -34,7 +39,10 @@ bool stop_requested(comm::Communicator& comm) {
   return comm::allreduce_max(comm, local) != 0;
 }
 
-void simulate_stop_signal(int signal_number) { remember_stop_signal(signal_number); }
+void simulate_stop_signal(int signal_number) {
+  int expected = 0;
+  received_signal.compare_exchange_strong(expected, signal_number);
+}
 
 void clear_stop_signal() { received_signal.store(0); }
 

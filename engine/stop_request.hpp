@@ -1,6 +1,6 @@
 // Cooperative stop on SIGTERM / SIGUSR1 / SIGINT — what Slurm sends before it kills or requeues a job.
 //
-// The signal handler only sets a flag. Long loops (ALS iterations, training epochs) call stop_requested() at
+// The signal handler only sets a flag (a second signal kills the process at once). Long loops (ALS iterations, training epochs) call stop_requested() at
 // their boundaries; it agrees across ranks (one allreduce), so every rank stops at the same iteration, writes
 // its checkpoint and throws StopRequested. main() turns that into exit status kExitStopped, and a rerun with
 // the same settings (or `--resume`) continues from the checkpoint.
