@@ -3,24 +3,51 @@
 #include <Eigen/Cholesky>
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 namespace tailflow::ops::als {
+namespace {
 
-std::uint64_t solve_cholesky(const HalfStep& step, FactorMatrix& rows) {
-  constexpr std::uint64_t kGatherRows = 256;
+constexpr Eigen::Index kGatherRows = 256;
+
+// One row's normal equations, solved for K unknowns (K = Eigen::Dynamic when the size is not one of the
+// compiled ones, or with biases). Fixed sizes let Eigen unroll the factorisation and keep it allocation-free;
+// the 16 KiB matrices live on the heap, once per half-step.
+template <int K>
+struct RowSolver {
+  using Square = Eigen::Matrix<float, K, K>;
+  using Vector = Eigen::Matrix<float, K, 1>;
+  using Gathered = Eigen::Matrix<float, kGatherRows, K, Eigen::RowMajor>;
+
+  Square base;    // YᵀY (implicit) or 0, the part every row shares
+  Square normal;  // A of the current row
+  Vector rhs;
+  Vector solution;
+  Gathered gathered;                             // row i: √w_i · f_i
+  Eigen::Matrix<float, kGatherRows, 1> targets;  // t_i / √w_i, so that gatheredᵀ·targets = Σ t_i f_i
+  Eigen::LLT<Square> llt;
+
+  explicit RowSolver(int unknowns)
+      : base(unknowns, unknowns),
+        normal(unknowns, unknowns),
+        rhs(unknowns),
+        solution(unknowns),
+        gathered(kGatherRows, unknowns),
+        llt(unknowns) {}
+};
+
+template <int K>
+std::uint64_t solve_rows(const HalfStep& step, FactorMatrix& rows) {
   const CsrBlock& block = *step.block;
   const FactorMatrix& fixed = *step.fixed;
   const int k = step.factors;
   const int unknowns = k + (step.biases ? 1 : 0);
   const bool implicit = step.feedback == Feedback::kImplicit;
 
-  Eigen::MatrixXf normal(unknowns, unknowns);
-  Eigen::VectorXf rhs(unknowns);
-  RowMajorMatrix gathered(kGatherRows, unknowns);
-  RowMajorMatrix weighted(kGatherRows, unknowns);
-  Eigen::MatrixXd normal_double(unknowns, unknowns);
-  Eigen::LLT<Eigen::MatrixXd> llt(unknowns);
-  Eigen::VectorXd solution(unknowns);
+  auto solver = std::make_unique<RowSolver<K>>(unknowns);
+  RowSolver<K>& s = *solver;
+  s.base.setZero();
+  if (implicit) s.base.topLeftCorner(k, k) = step.gram;
   std::uint64_t flops = 0;
 
   for (std::size_t r = 0; r < block.rows(); ++r) {
@@ -31,13 +58,13 @@ std::uint64_t solve_cholesky(const HalfStep& step, FactorMatrix& rows) {
       std::fill(out, out + unknowns, 0.0f);
       continue;
     }
-    normal.setZero();
-    if (implicit) normal.topLeftCorner(k, k) = step.gram;
-    normal.diagonal().array() += step.row_regularization(end - begin);
-    rhs.setZero();
+    s.normal = s.base;
+    s.normal.diagonal().array() += step.row_regularization(end - begin);
+    s.rhs.setZero();
     for (std::uint64_t chunk = begin; chunk < end; chunk += kGatherRows) {
-      const auto count = static_cast<Eigen::Index>(std::min(kGatherRows, end - chunk));
-      // Row i of `gathered` is f_i, of `weighted` w_i f_i: one product then adds Σ w f fᵀ; b gets t_i f_i.
+      const auto count = static_cast<Eigen::Index>(std::min<std::uint64_t>(kGatherRows, end - chunk));
+      // A += Σ w f fᵀ is one product Gᵀ·G of the rows g = √w·f; b += Σ t f is Gᵀ·(t/√w). A weight ≤ 0
+      // (a negative implicit value) cannot take a square root: its rank-1 term is added on its own.
       for (Eigen::Index i = 0; i < count; ++i) {
         const float* y = fixed.row(block.cols[chunk + i]);
         const float value = block.values[chunk + i];
@@ -50,27 +77,47 @@ std::uint64_t solve_cholesky(const HalfStep& step, FactorMatrix& rows) {
           target = step.biases ? value - step.global_mean - y[k] : value;
         }
         Eigen::Map<const Eigen::RowVectorXf> factors(y, k);
-        gathered.row(i).head(k) = factors;
-        weighted.row(i).head(k) = weight * factors;
-        rhs.head(k) += target * factors.transpose();
-        if (step.biases) {
-          gathered(i, k) = 1.0f;
-          weighted(i, k) = weight;
-          rhs(k) += target;
+        if (weight > 0) {
+          const float root = std::sqrt(weight);
+          s.gathered.row(i).head(k) = root * factors;
+          if (step.biases) s.gathered(i, k) = root;
+          s.targets(i) = target / root;
+        } else {
+          s.normal.topLeftCorner(k, k).noalias() += weight * factors.transpose() * factors;
+          s.rhs.head(k) += target * factors.transpose();
+          s.gathered.row(i).setZero();
+          s.targets(i) = 0;
         }
       }
+      const auto block_rows = s.gathered.topRows(count);
       // A general product measured faster here than Eigen's symmetric rank-k update for k = 64.
-      normal.noalias() += gathered.topRows(count).transpose() * weighted.topRows(count);
+      s.normal.noalias() += block_rows.transpose() * block_rows;
+      s.rhs.noalias() += block_rows.transpose() * s.targets.head(count);
     }
-    normal_double = normal.cast<double>();
-    llt.compute(normal_double);
-    solution = llt.solve(rhs.cast<double>());
-    for (int f = 0; f < unknowns; ++f) out[f] = static_cast<float>(solution(f));
+    s.llt.compute(s.normal);
+    s.solution = s.llt.solve(s.rhs);
+    std::copy(s.solution.data(), s.solution.data() + unknowns, out);
     const std::uint64_t nnz = end - begin;
     flops += 2ull * unknowns * unknowns * nnz + 2ull * unknowns * nnz +
              static_cast<std::uint64_t>(unknowns) * unknowns * unknowns / 3 + 2ull * unknowns * unknowns;
   }
   return flops;
+}
+
+}  // namespace
+
+std::uint64_t solve_cholesky(const HalfStep& step, FactorMatrix& rows) {
+  if (!step.biases) {
+    switch (step.factors) {
+      case 32:
+        return solve_rows<32>(step, rows);
+      case 64:
+        return solve_rows<64>(step, rows);
+      default:
+        break;
+    }
+  }
+  return solve_rows<Eigen::Dynamic>(step, rows);
 }
 
 }  // namespace tailflow::ops::als
