@@ -18,6 +18,7 @@ PACKAGES=(
   googletest libgtest-dev               # tests
   dataset-fashion-mnist                 # product photos for the default shop
   python3 python3-h5py python3-numpy python3-matplotlib   # reading outputs, charts
+  python3-sklearn                       # t-SNE maps (scripts/plots falls back to numpy without it)
 )
 
 missing=()
