@@ -9,6 +9,8 @@ namespace tailflow::ops::als {
 namespace {
 
 constexpr Eigen::Index kGatherRows = 256;
+// The gather reads fixed-side rows from all over memory: start loading this many interactions ahead.
+constexpr std::uint64_t kPrefetchDistance = 8;
 
 // One row's normal equations, solved for K unknowns (K = Eigen::Dynamic when the size is not one of the
 // compiled ones, or with biases). Fixed sizes let Eigen unroll the factorisation and keep it allocation-free;
@@ -66,6 +68,10 @@ std::uint64_t solve_rows(const HalfStep& step, FactorMatrix& rows) {
       // A += Σ w f fᵀ is one product Gᵀ·G of the rows g = √w·f; b += Σ t f is Gᵀ·(t/√w). A weight ≤ 0
       // (a negative implicit value) cannot take a square root: its rank-1 term is added on its own.
       for (Eigen::Index i = 0; i < count; ++i) {
+        if (const std::uint64_t ahead = chunk + i + kPrefetchDistance; ahead < block.cols.size()) {
+          const float* next = fixed.row(block.cols[ahead]);
+          for (int offset = 0; offset < unknowns; offset += 16) __builtin_prefetch(next + offset);
+        }
         const float* y = fixed.row(block.cols[chunk + i]);
         const float value = block.values[chunk + i];
         float weight = 1;
