@@ -13,10 +13,10 @@
 namespace tailflow::ops::metrics {
 namespace {
 
-constexpr int kMetrics = 4;
+constexpr int kMetrics = 5;
 
 std::array<double, kMetrics> as_array(const UserRankingScores& s) {
-  return {s.precision, s.recall, s.ndcg, s.average_precision};
+  return {s.precision, s.recall, s.ndcg, s.average_precision, s.long_recall};
 }
 
 // The q-quantile of sorted values, interpolating linearly between neighbours.
@@ -28,7 +28,7 @@ double quantile(const std::vector<double>& sorted, double q) {
   return sorted[below] + fraction * (sorted[above] - sorted[below]);
 }
 
-// Percentile intervals of the four means, from `samples` resamples (with replacement) of the users.
+// Percentile intervals of the metrics' means, from `samples` resamples (with replacement) of the users.
 std::array<std::pair<double, double>, kMetrics> bootstrap_intervals(const std::vector<UserScores>& users,
                                                                     const BootstrapOptions& options) {
   const std::size_t n = users.size();
@@ -56,10 +56,15 @@ std::array<std::pair<double, double>, kMetrics> bootstrap_intervals(const std::v
 }  // namespace
 
 UserRankingScores score_ranking(std::span<const ItemIndex> ranked, std::span<const ItemIndex> relevant,
-                                std::size_t k) {
+                                std::size_t k, std::size_t long_k) {
   if (relevant.empty()) throw Error("score_ranking: a user without relevant items has no ranking scores");
   if (k == 0) throw Error("score_ranking: K must be at least 1");
+  if (long_k == 0) long_k = k;
+  if (long_k < k) throw Error(fmt::format("score_ranking: the long cutoff {} is below K = {}", long_k, k));
   const std::size_t positions = std::min(ranked.size(), k);
+  double long_hits = 0;
+  for (std::size_t i = 0; i < std::min(ranked.size(), long_k); ++i)
+    long_hits += std::binary_search(relevant.begin(), relevant.end(), ranked[i]) ? 1 : 0;
   double hits = 0;
   double dcg = 0;
   double precision_sum = 0;  // Σ P@i over relevant positions i
@@ -78,16 +83,18 @@ UserRankingScores score_ranking(std::span<const ItemIndex> ranked, std::span<con
   scores.recall = hits / static_cast<double>(relevant.size());
   scores.ndcg = dcg / ideal_dcg;
   scores.average_precision = precision_sum / static_cast<double>(ideal_positions);
+  scores.long_recall = long_hits / static_cast<double>(relevant.size());
   return scores;
 }
 
 RankingReport summarize_rankings(Context& ctx, std::span<const UserScores> local_users, std::size_t k,
-                                 const BootstrapOptions& bootstrap) {
+                                 const BootstrapOptions& bootstrap, std::size_t long_k) {
   if (bootstrap.confidence <= 0 || bootstrap.confidence >= 1)
     throw Error(fmt::format("bootstrap confidence must lie in (0, 1), not {}", bootstrap.confidence));
   auto all = comm::gatherv(ctx.comm(), local_users, 0);
   RankingReport report;
   report.k = k;
+  report.long_k = long_k == 0 ? k : long_k;
   if (ctx.is_root()) {
     std::sort(all.begin(), all.end(),
               [](const UserScores& a, const UserScores& b) { return a.user < b.user; });
@@ -97,8 +104,8 @@ RankingReport summarize_rankings(Context& ctx, std::span<const UserScores> local
       auto values = as_array(user.scores);
       for (int m = 0; m < kMetrics; ++m) sum[m] += values[m];
     }
-    std::array<Estimate*, kMetrics> estimates = {&report.precision, &report.recall, &report.ndcg,
-                                                 &report.map};
+    std::array<Estimate*, kMetrics> estimates = {&report.precision, &report.recall, &report.ndcg, &report.map,
+                                                 &report.long_recall};
     for (int m = 0; m < kMetrics; ++m) {
       double mean = all.empty() ? 0.0 : sum[m] / static_cast<double>(all.size());
       *estimates[m] = {mean, mean, mean};

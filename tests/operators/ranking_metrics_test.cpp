@@ -40,6 +40,16 @@ TEST(RankingMetrics, WorkedExampleUserB) {
   EXPECT_DOUBLE_EQ(s.average_precision, 2.0 / 3);
 }
 
+TEST(RankingMetrics, LongRecallCountsHitsUpToTheSecondCutoff) {
+  // User A at K = 3: item 7 (position 4) is a hit for Recall@4 but not for Recall@3.
+  auto s = score_ranking(kRankedA, kRelevantA, 3, 4);
+  EXPECT_DOUBLE_EQ(s.recall, 0.5);
+  EXPECT_DOUBLE_EQ(s.long_recall, 1.0);
+  EXPECT_NEAR(s.ndcg, 0.38685280723454163, 1e-12);                            // the @K metrics do not change
+  EXPECT_DOUBLE_EQ(score_ranking(kRankedA, kRelevantA, 3).long_recall, 0.5);  // L defaults to K
+  EXPECT_THROW(score_ranking(kRankedA, kRelevantA, 3, 2), Error);
+}
+
 TEST(RankingMetrics, PerfectAndEmptyRankings) {
   std::vector<ItemIndex> relevant = {4, 6};
   auto perfect = score_ranking(std::vector<ItemIndex>{6, 4, 1}, relevant, 10);
@@ -57,11 +67,14 @@ TEST(RankingMetrics, SummaryAveragesUsersOnAnyRankCount) {
   run_distributed([](Context& ctx) {
     std::vector<UserScores> mine;
     // User A on the last rank, user B on rank 0.
-    if (ctx.rank() == ctx.size() - 1) mine.push_back({10, score_ranking(kRankedA, kRelevantA, 3)});
-    if (ctx.rank() == 0) mine.push_back({20, score_ranking(kRankedB, kRelevantB, 3)});
-    auto report = summarize_rankings(ctx, mine, 3, BootstrapOptions{200, 1, 0.95});
+    if (ctx.rank() == ctx.size() - 1) mine.push_back({10, score_ranking(kRankedA, kRelevantA, 3, 4)});
+    if (ctx.rank() == 0) mine.push_back({20, score_ranking(kRankedB, kRelevantB, 3, 4)});
+    auto report = summarize_rankings(ctx, mine, 3, BootstrapOptions{200, 1, 0.95}, 4);
     EXPECT_EQ(report.users, 2u);
     EXPECT_EQ(report.k, 3u);
+    EXPECT_EQ(report.long_k, 4u);
+    EXPECT_DOUBLE_EQ(report.long_recall.mean, (1.0 + 0.5) / 2);  // A: both relevant in the top 4; B: 2 of 4
+    EXPECT_LE(report.long_recall.low, report.long_recall.mean);
     EXPECT_DOUBLE_EQ(report.precision.mean, 0.5);
     EXPECT_DOUBLE_EQ(report.recall.mean, 0.5);
     EXPECT_NEAR(report.ndcg.mean, (0.38685280723454163 + 0.7653606369886217) / 2, 1e-12);
