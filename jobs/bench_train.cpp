@@ -52,6 +52,8 @@ int run_bench_train(Context& ctx, const po::variables_map& values) {
   options.patience = 0;
   options.threads_per_rank = values["threads-per-rank"].as<int>();
   options.bucket_bytes = static_cast<std::int64_t>(values["bucket-mb"].as<double>() * (1 << 20));
+  options.sparse_embedding_gradients = values.count("dense-gradients") == 0;
+  options.fused_optimizer = values.count("torch-adamw") == 0;
 
   // Each rank makes its own contiguous share of the items.
   const auto items = values["items"].as<std::uint64_t>();
@@ -76,13 +78,16 @@ int run_bench_train(Context& ctx, const po::variables_map& values) {
   const TrainingReport& report = model.report();
 
   std::vector<double> epoch_seconds, allreduce_seconds, optimizer_seconds, cpu_seconds, compute_cpu,
-      optimizer_cpu, losses;
+      exchange_cpu, allreduce_cpu, optimizer_cpu, gradient_bytes, losses;
   for (const EpochReport& epoch : report.epochs) {
     epoch_seconds.push_back(epoch.seconds);
     allreduce_seconds.push_back(epoch.allreduce_seconds);
     optimizer_seconds.push_back(epoch.optimizer_seconds);
     cpu_seconds.push_back(epoch.cpu_seconds);
     compute_cpu.push_back(epoch.compute_cpu_seconds);
+    exchange_cpu.push_back(epoch.exchange_cpu_seconds);
+    allreduce_cpu.push_back(epoch.allreduce_cpu_seconds);
+    gradient_bytes.push_back(epoch.gradient_bytes_per_step);
     optimizer_cpu.push_back(epoch.optimizer_cpu_seconds);
     losses.push_back(epoch.train_loss);
   }
@@ -91,10 +96,11 @@ int run_bench_train(Context& ctx, const po::variables_map& values) {
       static_cast<double>(report.steps) / static_cast<double>(report.epochs.size());
   const double samples_per_second_per_rank =
       static_cast<double>(report.train_items) / seconds_per_epoch / ctx.size();
-  // A ring allreduce moves about 2 (N−1)/N times the buffer per rank; with one rank nothing moves.
-  const auto gradient_bytes = static_cast<std::uint64_t>(model.parameter_count()) * sizeof(float);
-  const auto bytes_moved = static_cast<std::uint64_t>(steps_per_epoch * static_cast<double>(gradient_bytes) *
-                                                      2.0 * (ctx.size() - 1) / ctx.size());
+  // Gradient bytes each rank hands to allreduces per step (the touched embedding rows plus the dense
+  // parameters); a ring allreduce moves about 2 (N−1)/N times that per rank; with one rank nothing moves.
+  const double allreduced_bytes_per_step = median(gradient_bytes);
+  const auto bytes_moved = static_cast<std::uint64_t>(steps_per_epoch * allreduced_bytes_per_step * 2.0 *
+                                                      (ctx.size() - 1) / ctx.size());
 
   JsonObject settings;
   settings.add("items", items)
@@ -108,6 +114,8 @@ int run_bench_train(Context& ctx, const po::variables_map& values) {
       .add("image_side", side)
       .add("threads_per_rank", options.threads_per_rank)
       .add("bucket_bytes", options.bucket_bytes)
+      .add("sparse_embedding_gradients", options.sparse_embedding_gradients)
+      .add("fused_optimizer", options.fused_optimizer)
       .add("features", describe(schema))
       .add("data_seed", shape.seed);
 
@@ -119,12 +127,16 @@ int run_bench_train(Context& ctx, const po::variables_map& values) {
       .add("allreduce_seconds_per_epoch", median(allreduce_seconds))
       .add("optimizer_seconds_per_epoch", median(optimizer_seconds))
       .add("compute_cpu_seconds_per_epoch", median(compute_cpu))
+      .add("exchange_cpu_seconds_per_epoch", median(exchange_cpu))
+      .add("allreduce_cpu_seconds_per_epoch", median(allreduce_cpu))
       .add("optimizer_cpu_seconds_per_epoch", median(optimizer_cpu))
       .add("steps_per_epoch", steps_per_epoch)
       .add("samples_per_second_per_rank", samples_per_second_per_rank)
       .add("samples_per_second", samples_per_second_per_rank * ctx.size())
       .add("parameters", model.parameter_count())
       .add("gradient_buckets", report.gradient_buckets)
+      .add("allreduced_bytes_per_step", allreduced_bytes_per_step)
+      .add("dense_gradient_bytes_per_step", model.parameter_count() * std::int64_t{sizeof(float)})
       .add("bytes_moved_per_iteration", bytes_moved)
       .add("final_loss", losses.empty() ? 0.0 : losses.back())
       .add("losses", losses)
@@ -132,10 +144,11 @@ int run_bench_train(Context& ctx, const po::variables_map& values) {
       .add("peak_rss_bytes", max_peak_rss_bytes(ctx))
       .add("settings", settings);
   ctx.log().info(
-      "bench train: {:.3f} s per epoch (median of {}), {:.0f} samples/s per rank, allreduce {:.3f} s "
-      "per epoch, final loss {:.4f}",
+      "bench train: {:.3f} s per epoch (median of {}), {:.0f} samples/s per rank, {:.3f} s per epoch in "
+      "allreduces "
+      "({:.2f} MB allreduced per step), final loss {:.4f}",
       seconds_per_epoch, epoch_seconds.size(), samples_per_second_per_rank, median(allreduce_seconds),
-      losses.empty() ? 0.0 : losses.back());
+      allreduced_bytes_per_step / 1e6, losses.empty() ? 0.0 : losses.back());
   write_bench_json(ctx, values["json"].as<std::string>(), json);
   return 0;
 }
@@ -154,6 +167,9 @@ const SubcommandRegistration registration{Subcommand{
           "image side in pixels (0 = no image tower)")("threads-per-rank", po::value<int>()->default_value(1),
                                                        "LibTorch threads per rank (0 = its default)")(
           "bucket-mb", po::value<double>()->default_value(2.0), "gradient allreduce bucket size in MiB")(
+          "dense-gradients",
+          "allreduce whole embedding tables, not only the rows a batch touched (a baseline)")(
+          "torch-adamw", "LibTorch's AdamW step instead of the fused one (a baseline)")(
           "data-seed", po::value<std::uint64_t>()->default_value(7), "seed of the synthetic data")(
           "json", po::value<std::string>()->required(), "write the report here");
     },

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/error.hpp"
+#include "operators/learning/dropout_mask.hpp"
 
 namespace tailflow::ops::learning {
 namespace {
@@ -130,14 +131,15 @@ ContentModelImpl::ContentModelImpl(const FeatureSchema& schema, const RegressorO
   output_ = register_module("output", nn::Linear(width, outputs));
 }
 
-torch::Tensor ContentModelImpl::dropout(const torch::Tensor& x, torch::Generator* generator) {
+torch::Tensor ContentModelImpl::dropout(const torch::Tensor& x, std::int64_t layer,
+                                        const FeatureBatch& batch) const {
   if (!is_training() || dropout_ <= 0) return x;
-  if (!generator) throw Error("content model: training with dropout needs a random generator");
-  torch::Tensor keep = torch::empty_like(x).bernoulli_(1 - dropout_, *generator);
-  return x * keep / (1 - dropout_);
+  if (static_cast<std::int64_t>(batch.dropout_keys.size()) != batch.size)
+    throw Error("content model: training with dropout needs a dropout key per sample");
+  return x * dropout_mask(batch.dropout_keys, layer, x.size(1), dropout_);
 }
 
-torch::Tensor ContentModelImpl::forward(const FeatureBatch& batch, torch::Generator* dropout_generator) {
+torch::Tensor ContentModelImpl::forward(const FeatureBatch& batch) {
   std::vector<torch::Tensor> parts;
   for (std::size_t b = 0; b < bags_.size(); ++b)
     parts.push_back(bags_[b]->forward(batch.bag_ids[b], batch.bag_offsets[b], batch.bag_weights[b]));
@@ -150,7 +152,7 @@ torch::Tensor ContentModelImpl::forward(const FeatureBatch& batch, torch::Genera
   for (std::size_t h = 0; h < hidden_.size(); ++h) {
     x = hidden_[h]->forward(x);
     if (!norms_.empty()) x = norms_[h]->forward(x);
-    x = dropout(torch::relu(x), dropout_generator);
+    x = dropout(torch::relu(x), static_cast<std::int64_t>(h), batch);
   }
   return output_->forward(x);
 }

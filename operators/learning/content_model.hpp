@@ -7,8 +7,9 @@
 //   dense vector ─► Linear + ReLU ──────────────────────────────────┘            ─► Linear ─► k outputs
 //
 // No batch-dependent layer (no BatchNorm): each item's output depends on that item alone, so splitting a
-// batch across ranks changes nothing but the order of summation. Dropout draws from a generator passed in
-// by the caller, never from LibTorch's global one (ranks running as threads share that).
+// batch across ranks changes nothing but the order of summation. Dropout masks come from per-sample keys
+// that the caller puts in the batch (dropout_mask.hpp), never from LibTorch's global generator (ranks
+// running as threads share that), so they do not depend on which rank processes a sample either.
 #pragma once
 
 #include <torch/torch.h>
@@ -30,6 +31,8 @@ struct FeatureBatch {
   torch::Tensor numeric;                                         // [size, numeric columns]
   torch::Tensor images;                                          // [size, C, H, W]
   torch::Tensor dense;                                           // [size, dense dims]
+  // Per sample: the key its dropout masks derive from. Needed when training with dropout > 0.
+  std::vector<std::uint64_t> dropout_keys;
 };
 
 // The rows `rows` of `items` (local indices) as a batch.
@@ -40,13 +43,17 @@ class ContentModelImpl : public torch::nn::Module {
  public:
   ContentModelImpl(const FeatureSchema& schema, const RegressorOptions& options, std::int64_t outputs);
 
-  // dropout_generator: used when training with dropout > 0 (must then be given).
-  torch::Tensor forward(const FeatureBatch& batch, torch::Generator* dropout_generator = nullptr);
+  torch::Tensor forward(const FeatureBatch& batch);
 
   std::int64_t outputs() const { return outputs_; }
 
+  // The embedding tables of sparse bag `b` and categorical column `c` (schema order): [rows, dims]. A batch
+  // gives non-zero gradients only to the rows it looks up.
+  torch::Tensor bag_table(std::size_t b) const { return bags_.at(b)->weight; }
+  torch::Tensor categorical_table(std::size_t c) const { return categorical_.at(c)->weight; }
+
  private:
-  torch::Tensor dropout(const torch::Tensor& x, torch::Generator* generator);
+  torch::Tensor dropout(const torch::Tensor& x, std::int64_t layer, const FeatureBatch& batch) const;
 
   FeatureSchema schema_;
   double dropout_;

@@ -1,9 +1,7 @@
 #include "operators/learning/data_parallel_trainer.hpp"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,26 +10,15 @@
 #include "engine/error.hpp"
 #include "engine/io/atomic_output.hpp"
 #include "engine/stage_metrics.hpp"
+#include "engine/stop_request.hpp"
 #include "operators/common/seeded_hash.hpp"
+#include "operators/learning/cpu_clock.hpp"
 #include "operators/learning/distributed_sampler.hpp"
+#include "operators/learning/fused_adamw.hpp"
 #include "operators/learning/learning_rate_schedule.hpp"
 
 namespace tailflow::ops::learning {
 namespace {
-
-double cpu_seconds(clockid_t clock) {
-  timespec now{};
-  clock_gettime(clock, &now);
-  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
-}
-double process_cpu_seconds() {
-  return cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
-}
-// This thread's CPU time: the work of one step, unaffected by other processes taking turns on the cores
-// (exact with one LibTorch thread per rank; LibTorch's own worker threads are not counted).
-double thread_cpu_seconds() {
-  return cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
-}
 
 // Salts that keep the random streams of different purposes apart.
 constexpr std::uint64_t kDropoutStream = 0xd40f0;
@@ -61,6 +48,9 @@ enum HistoryColumn {
   kComputeCpuSeconds,
   kOptimizerCpuSeconds,
   kSamples,
+  kExchangeCpuSeconds,
+  kGradientBytesPerStep,
+  kAllreduceCpuSeconds,
   kColumns
 };
 
@@ -81,6 +71,9 @@ torch::Tensor history_tensor(const std::vector<EpochReport>& epochs) {
     rows[r][kComputeCpuSeconds] = e.compute_cpu_seconds;
     rows[r][kOptimizerCpuSeconds] = e.optimizer_cpu_seconds;
     rows[r][kSamples] = static_cast<double>(e.samples);
+    rows[r][kExchangeCpuSeconds] = e.exchange_cpu_seconds;
+    rows[r][kGradientBytesPerStep] = e.gradient_bytes_per_step;
+    rows[r][kAllreduceCpuSeconds] = e.allreduce_cpu_seconds;
   }
   return history;
 }
@@ -101,6 +94,9 @@ std::vector<EpochReport> history_from(const torch::Tensor& history) {
     e.compute_cpu_seconds = rows[r][kComputeCpuSeconds];
     e.optimizer_cpu_seconds = rows[r][kOptimizerCpuSeconds];
     e.samples = static_cast<std::int64_t>(rows[r][kSamples]);
+    if (history.size(1) > kExchangeCpuSeconds) e.exchange_cpu_seconds = rows[r][kExchangeCpuSeconds];
+    if (history.size(1) > kGradientBytesPerStep) e.gradient_bytes_per_step = rows[r][kGradientBytesPerStep];
+    if (history.size(1) > kAllreduceCpuSeconds) e.allreduce_cpu_seconds = rows[r][kAllreduceCpuSeconds];
     epochs.push_back(e);
   }
   return epochs;
@@ -120,10 +116,10 @@ DataParallelTrainer::DataParallelTrainer(Context& ctx, ContentModel model, const
       model_(std::move(model)),
       schema_(schema),
       options_(options),
-      optimizer_(model_->parameters(), adamw_options(options)) {
+      optimizer_(model_->parameters(), adamw_options(options)),
+      exchange_(ctx.comm(), *model_, schema, options.bucket_bytes, options.sparse_embedding_gradients) {
   initialise_parameters(*model_, options_.seed);
   broadcast_parameters();
-  build_buckets();
 }
 
 void DataParallelTrainer::broadcast_parameters() {
@@ -132,56 +128,10 @@ void DataParallelTrainer::broadcast_parameters() {
     ctx_.comm().broadcast(parameter.data_ptr<float>(), parameter.numel() * sizeof(float), 0);
 }
 
-void DataParallelTrainer::build_buckets() {
-  // Reverse registration order, as back-propagation produces them (the output layer's gradients first), so
-  // that a future overlap of communication with the backward pass needs no reordering.
-  auto parameters = model_->parameters();
-  const std::int64_t bucket_elements =
-      std::max<std::int64_t>(1, options_.bucket_bytes / std::int64_t{sizeof(float)});
-  GradientBucket bucket;
-  for (auto it = parameters.rbegin(); it != parameters.rend(); ++it) {
-    bucket.parameters.push_back(*it);
-    bucket.elements += it->numel();
-    if (bucket.elements >= bucket_elements) {
-      buckets_.push_back(std::move(bucket));
-      bucket = GradientBucket{};
-    }
-  }
-  if (!bucket.parameters.empty()) buckets_.push_back(std::move(bucket));
-}
-
-void DataParallelTrainer::allreduce_gradients(std::int64_t global_batch) {
-  torch::NoGradGuard no_grad;
-  const double scale = 1.0 / static_cast<double>(global_batch);
-  if (ctx_.size() == 1) {  // nothing to sum: skip the packing
-    for (torch::Tensor& parameter : model_->parameters())
-      if (parameter.grad().defined()) parameter.mutable_grad().mul_(scale);
-    return;
-  }
-  for (GradientBucket& bucket : buckets_) {
-    // A rank whose part of the batch was empty has no gradients yet: it contributes zeros.
-    for (torch::Tensor& parameter : bucket.parameters)
-      if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
-    if (bucket.parameters.size() == 1) {
-      torch::Tensor grad = bucket.parameters.front().mutable_grad();
-      ctx_.comm().allreduce(grad.data_ptr<float>(), grad.numel(), comm::ElementType::kFloat,
-                            comm::ReduceOp::kSum);
-      grad.mul_(scale);
-      continue;
-    }
-    std::vector<torch::Tensor> flat_grads;
-    for (torch::Tensor& parameter : bucket.parameters) flat_grads.push_back(parameter.grad().reshape(-1));
-    torch::Tensor buffer = torch::cat(flat_grads);
-    ctx_.comm().allreduce(buffer.data_ptr<float>(), buffer.numel(), comm::ElementType::kFloat,
-                          comm::ReduceOp::kSum);
-    buffer.mul_(scale);
-    std::int64_t offset = 0;
-    for (torch::Tensor& parameter : bucket.parameters) {
-      torch::Tensor grad = parameter.mutable_grad();
-      grad.copy_(buffer.slice(0, offset, offset + grad.numel()).view_as(grad));
-      offset += grad.numel();
-    }
-  }
+// Undefined rather than zero (PyTorch's set_to_none): back-propagation then stores each new gradient
+// instead of adding it to a zeroed one — two fewer passes over the large embedding tables per step.
+void DataParallelTrainer::clear_gradients() {
+  for (torch::Tensor& parameter : model_->parameters()) parameter.mutable_grad() = torch::Tensor();
 }
 
 torch::Tensor DataParallelTrainer::summed_loss(const torch::Tensor& predictions,
@@ -225,13 +175,15 @@ TrainingReport DataParallelTrainer::train(LabelledItems train, LabelledItems val
   if (options_.threads_per_rank > 0) torch::set_num_threads(options_.threads_per_rank);
   const auto n = static_cast<std::int64_t>(train.items.size());
   DistributedSampler sampler(n, options_.batch_size, options_.seed, ctx_.rank(), ctx_.size());
+  // The whole global batches, which every rank can compute: they name the embedding rows any rank touches.
+  DistributedSampler whole_batches(n, options_.batch_size, options_.seed, 0, 1);
   LearningRateSchedule schedule(options_, sampler.batches_per_epoch());
 
   TrainingReport report;
   report.train_items = n;
   report.validation_items = static_cast<std::int64_t>(validation.items.size());
   for (const torch::Tensor& parameter : model_->parameters()) report.parameters += parameter.numel();
-  report.gradient_buckets = static_cast<std::int64_t>(buckets_.size());
+  report.gradient_buckets = exchange_.dense_buckets();
 
   std::int64_t next_epoch = 0;
   std::int64_t bad_epochs = 0;
@@ -245,16 +197,18 @@ TrainingReport DataParallelTrainer::train(LabelledItems train, LabelledItems val
   while (next_epoch < options_.epochs && !report.stopped_early) {
     if (options_.max_epochs_this_run > 0 && epochs_this_run >= options_.max_epochs_this_run) break;
     const std::int64_t epoch = next_epoch;
-    torch::Generator dropout_generator = at::make_generator<at::CPUGeneratorImpl>(
-        seeded_hash(options_.seed, kDropoutStream, static_cast<std::uint64_t>(epoch),
-                    static_cast<std::uint64_t>(ctx_.rank())));
+    const std::uint64_t dropout_epoch_key =
+        seeded_hash(options_.seed, kDropoutStream, static_cast<std::uint64_t>(epoch));
     EpochReport epoch_report;
     epoch_report.epoch = epoch;
     double loss_sum = 0;
     double allreduce_seconds = 0;
     double optimizer_seconds = 0;
     double compute_cpu_seconds = 0;
+    double exchange_cpu_seconds = 0;
+    double allreduce_cpu_seconds = 0;
     double optimizer_cpu_seconds = 0;
+    std::int64_t exchanged_values = 0;
     const double cpu_start = process_cpu_seconds();
     Stopwatch epoch_watch;
     for (std::int64_t batch = 0; batch < sampler.batches_per_epoch(); ++batch) {
@@ -262,21 +216,36 @@ TrainingReport DataParallelTrainer::train(LabelledItems train, LabelledItems val
       epoch_report.learning_rate = schedule.at(report.steps);
       set_learning_rate(optimizer_, epoch_report.learning_rate);
       const double compute_start = thread_cpu_seconds();
-      optimizer_.zero_grad();
+      clear_gradients();
       if (!rows.empty()) {
-        torch::Tensor predictions =
-            model_->forward(make_batch(train.items, schema_, rows), &dropout_generator);
+        FeatureBatch features = make_batch(train.items, schema_, rows);
+        if (options_.dropout > 0)
+          for (std::int64_t row : rows)
+            features.dropout_keys.push_back(seeded_hash(dropout_epoch_key,
+                                                        static_cast<std::uint64_t>(report.steps),
+                                                        static_cast<std::uint64_t>(row)));
+        torch::Tensor predictions = model_->forward(features);
         torch::Tensor loss = summed_loss(predictions, target_rows(train, rows));
         loss.backward();
         loss_sum += loss.item<double>();
       }
       compute_cpu_seconds += thread_cpu_seconds() - compute_start;
-      Stopwatch allreduce_watch;
-      allreduce_gradients(sampler.global_batch_size(batch));
-      allreduce_seconds += allreduce_watch.seconds();
+      const double exchange_start = thread_cpu_seconds();
+      const std::vector<std::int64_t> global_rows =
+          exchange_.sparse_tables() ? whole_batches.local_batch(epoch, batch) : std::vector<std::int64_t>{};
+      const ExchangeCost cost =
+          exchange_.exchange(train.items, global_rows, sampler.global_batch_size(batch));
+      // Packing, scaling and unpacking; the time inside allreduces (mostly waiting) is counted apart.
+      exchange_cpu_seconds += thread_cpu_seconds() - exchange_start - cost.communication_cpu_seconds;
+      allreduce_seconds += cost.communication_seconds;
+      allreduce_cpu_seconds += cost.communication_cpu_seconds;
+      exchanged_values += cost.values;
       Stopwatch optimizer_watch;
       const double optimizer_start = thread_cpu_seconds();
-      optimizer_.step();
+      if (options_.fused_optimizer)
+        fused_adamw_step(optimizer_);
+      else
+        optimizer_.step();
       optimizer_cpu_seconds += thread_cpu_seconds() - optimizer_start;
       optimizer_seconds += optimizer_watch.seconds();
       ++report.steps;
@@ -285,9 +254,14 @@ TrainingReport DataParallelTrainer::train(LabelledItems train, LabelledItems val
     epoch_report.cpu_seconds = comm::allreduce_max(ctx_.comm(), process_cpu_seconds() - cpu_start);
     epoch_report.optimizer_seconds = comm::allreduce_max(ctx_.comm(), optimizer_seconds);
     epoch_report.compute_cpu_seconds = comm::allreduce_max(ctx_.comm(), compute_cpu_seconds);
+    epoch_report.exchange_cpu_seconds = comm::allreduce_max(ctx_.comm(), exchange_cpu_seconds);
+    epoch_report.allreduce_cpu_seconds = comm::allreduce_max(ctx_.comm(), allreduce_cpu_seconds);
     epoch_report.optimizer_cpu_seconds = comm::allreduce_max(ctx_.comm(), optimizer_cpu_seconds);
     epoch_report.seconds = comm::allreduce_max(ctx_.comm(), seconds);
     epoch_report.allreduce_seconds = comm::allreduce_max(ctx_.comm(), allreduce_seconds);
+    epoch_report.gradient_bytes_per_step =
+        static_cast<double>(exchanged_values) * sizeof(float) /
+        static_cast<double>(std::max<std::int64_t>(1, sampler.batches_per_epoch()));
     epoch_report.train_loss =
         comm::allreduce_sum(ctx_.comm(), loss_sum) / static_cast<double>(std::max<std::int64_t>(1, n));
     epoch_report.samples = n;
@@ -304,21 +278,38 @@ TrainingReport DataParallelTrainer::train(LabelledItems train, LabelledItems val
     }
     report.epochs.push_back(epoch_report);
     ctx_.log().info(
-        "regressor epoch {}: train loss {:.5f}{}, lr {:.2e}, {:.2f} s (allreduce {:.2f} s, optimiser "
-        "{:.2f} s; CPU {:.2f} s, of which forward/backward {:.2f} s, optimiser {:.2f} s)",
+        "regressor epoch {}: train loss {:.5f}{}, lr {:.2e}, {:.2f} s (in allreduces {:.2f} s, "
+        "{:.2f} MB/step; optimiser {:.2f} s); CPU {:.2f} s: forward/backward {:.2f}, exchange {:.2f} + in "
+        "allreduces {:.2f}, optimiser {:.2f}",
         epoch, epoch_report.train_loss,
         report.validation_items > 0 ? fmt::format(", validation loss {:.5f}", epoch_report.validation_loss)
                                     : "",
         epoch_report.learning_rate, epoch_report.seconds, epoch_report.allreduce_seconds,
-        epoch_report.optimizer_seconds, epoch_report.cpu_seconds, epoch_report.compute_cpu_seconds,
-        epoch_report.optimizer_cpu_seconds);
+        epoch_report.gradient_bytes_per_step / 1e6, epoch_report.optimizer_seconds, epoch_report.cpu_seconds,
+        epoch_report.compute_cpu_seconds, epoch_report.exchange_cpu_seconds,
+        epoch_report.allreduce_cpu_seconds, epoch_report.optimizer_cpu_seconds);
     next_epoch = epoch + 1;
     ++epochs_this_run;
     const bool run_ends =
         next_epoch == options_.epochs || report.stopped_early ||
         (options_.max_epochs_this_run > 0 && epochs_this_run >= options_.max_epochs_this_run);
-    if (!options_.checkpoint_dir.empty() && (next_epoch % options_.checkpoint_every == 0 || run_ends))
-      save_checkpoint(report, next_epoch, bad_epochs, best, fingerprint);
+    const bool checkpoint_due =
+        !options_.checkpoint_dir.empty() && (next_epoch % options_.checkpoint_every == 0 || run_ends);
+    if (checkpoint_due) save_checkpoint(report, next_epoch, bad_epochs, best, fingerprint);
+    // A stop signal: end here, at the epoch boundary every rank agrees on. Once the run ends anyway there
+    // is nothing left to resume, so it just finishes.
+    if (!run_ends && stop_requested(ctx_.comm())) {
+      if (options_.checkpoint_dir.empty())
+        throw StopRequested(fmt::format(
+            "regressor training stopped after {} of {} epochs without a checkpoint (checkpointing is off); "
+            "a rerun starts again from the first epoch — use --checkpoint-every N to be able to resume",
+            epoch + 1, options_.epochs));
+      if (!checkpoint_due) save_checkpoint(report, next_epoch, bad_epochs, best, fingerprint);
+      throw StopRequested(fmt::format(
+          "regressor training stopped after {} of {} epochs; checkpoint '{}' written — rerun the same "
+          "command with --resume to continue from epoch {} (the log counts epochs from 0)",
+          epoch + 1, options_.epochs, checkpoint_path(), next_epoch));
+    }
   }
   report.finished = next_epoch >= options_.epochs || report.stopped_early;
   if (report.finished && options_.restore_best && !best.empty()) {

@@ -4,16 +4,18 @@
 // the catalog). Each step:
 //   1. every rank takes its part of the same global batch (DistributedSampler),
 //   2. computes the SUM of its items' losses and back-propagates it,
-//   3. gradients are summed over ranks in buckets (several parameters' gradients packed into one buffer of
-//      about bucket_bytes, one allreduce per bucket — fewer, larger messages), then divided by the global
-//      batch size,
+//   3. gradients are summed over ranks (GradientExchange: dense parameters in buckets, embedding tables by
+//      the rows the global batch touched), then divided by the global batch size,
 //   4. every rank takes the same AdamW step.
 // Starting from identical weights (seeded initialisation, then a broadcast from rank 0 in case anything
 // differed), the replicas stay identical, and N ranks × B/N items compute what 1 rank × B items computes,
-// up to the order of floating-point summation.
+// up to the order of floating-point summation. Dropout masks are keyed by (seed, epoch, step, item), not
+// by rank, so this holds with dropout too.
 //
 // Checkpoints (rank 0 writes, every rank reads by broadcast): model, optimiser state, epoch, step, early-
 // stopping state and loss history, in one torch::save archive written under a temporary name and renamed.
+// At each epoch boundary the ranks agree whether a stop signal arrived (stop_request.hpp); if so they
+// write the checkpoint (when a checkpoint directory is set) and throw StopRequested.
 #pragma once
 
 #include <torch/torch.h>
@@ -23,6 +25,7 @@
 
 #include "engine/context.hpp"
 #include "operators/learning/content_model.hpp"
+#include "operators/learning/gradient_exchange.hpp"
 #include "operators/learning/training_report.hpp"
 
 namespace tailflow::ops::learning {
@@ -40,6 +43,7 @@ class DataParallelTrainer {
                       const RegressorOptions& options);
 
   // Collective. `fingerprint` identifies the data and settings; a checkpoint with another is refused.
+  // Throws StopRequested at an epoch boundary after a stop signal (having written the checkpoint, if any).
   TrainingReport train(LabelledItems train, LabelledItems validation, const std::string& fingerprint);
 
   // Mean loss per item over `data`, each rank evaluating its share (collective).
@@ -48,14 +52,8 @@ class DataParallelTrainer {
   ContentModel model() const { return model_; }
 
  private:
-  struct GradientBucket {
-    std::vector<torch::Tensor> parameters;
-    std::int64_t elements = 0;
-  };
-
   void broadcast_parameters();
-  void build_buckets();
-  void allreduce_gradients(std::int64_t global_batch);
+  void clear_gradients();
   torch::Tensor summed_loss(const torch::Tensor& predictions, const torch::Tensor& targets) const;
   torch::Tensor target_rows(LabelledItems data, std::span<const std::int64_t> rows) const;
 
@@ -71,7 +69,7 @@ class DataParallelTrainer {
   FeatureSchema schema_;
   RegressorOptions options_;
   torch::optim::AdamW optimizer_;
-  std::vector<GradientBucket> buckets_;
+  GradientExchange exchange_;
 };
 
 }  // namespace tailflow::ops::learning

@@ -115,6 +115,8 @@ KeyValues to_key_values(const RegressorOptions& o) {
   v["train.patience"] = std::to_string(o.patience);
   v["train.restore_best"] = o.restore_best ? "true" : "false";
   v["train.bucket_bytes"] = std::to_string(o.bucket_bytes);
+  v["train.sparse_embedding_gradients"] = o.sparse_embedding_gradients ? "true" : "false";
+  v["train.fused_optimizer"] = o.fused_optimizer ? "true" : "false";
   v["train.threads_per_rank"] = std::to_string(o.threads_per_rank);
   v["train.checkpoint_every"] = std::to_string(o.checkpoint_every);
   v["predict.batch_size"] = std::to_string(o.predict_batch_size);
@@ -168,6 +170,8 @@ RegressorOptions regressor_options_from(const KeyValues& values) {
   get("train.patience", o.patience);
   get("train.restore_best", o.restore_best);
   get("train.bucket_bytes", o.bucket_bytes);
+  get("train.sparse_embedding_gradients", o.sparse_embedding_gradients);
+  get("train.fused_optimizer", o.fused_optimizer);
   get("train.threads_per_rank", o.threads_per_rank);
   get("train.checkpoint_every", o.checkpoint_every);
   get("predict.batch_size", o.predict_batch_size);
@@ -180,6 +184,8 @@ std::string training_fingerprint(const RegressorOptions& options) {
   values.erase("train.threads_per_rank");
   values.erase("train.checkpoint_every");
   values.erase("train.bucket_bytes");
+  values.erase("train.sparse_embedding_gradients");
+  values.erase("train.fused_optimizer");
   values.erase("predict.batch_size");
   std::string text;
   for (const auto& [key, value] : values) text += key + "=" + value + ";";

@@ -66,6 +66,12 @@ struct RegressorOptions {
 
   // Data-parallel gradient allreduce: parameters' gradients are packed into buckets of about this size.
   std::int64_t bucket_bytes = 2 << 20;
+  // Allreduce only the embedding-table rows the global batch touched (the other rows' gradients are zero);
+  // false sends whole tables in the buckets. Same result either way.
+  bool sparse_embedding_gradients = true;
+  // AdamW's step fused into one pass per parameter (fused_adamw.hpp) instead of LibTorch's ten; the same
+  // arithmetic up to rounding, and the same checkpoint format.
+  bool fused_optimizer = true;
   // LibTorch intra-op threads per rank; 0 leaves LibTorch's default. 1 per rank compares N ranks on N cores
   // fairly with one rank on one core.
   int threads_per_rank = 0;
@@ -99,7 +105,8 @@ KeyValues to_key_values(const RegressorOptions& options);
 RegressorOptions regressor_options_from(const KeyValues& values);
 
 // The settings that change the trained weights, as one string: a resumed run refuses a checkpoint whose
-// fingerprint differs (threads, checkpoint paths and the per-run epoch limit are left out).
+// fingerprint differs (threads, bucket size, the sparse exchange and fused optimiser switches, checkpoint
+// paths and the per-run epoch limit are left out: they change the weights by rounding at most).
 std::string training_fingerprint(const RegressorOptions& options);
 
 }  // namespace tailflow::ops::learning

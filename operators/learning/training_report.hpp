@@ -19,7 +19,13 @@ struct EpochReport {
   double cpu_seconds = 0;
   double compute_cpu_seconds = 0;    // this rank's thread CPU time in forward + backward (busiest rank)
   double optimizer_cpu_seconds = 0;  // this rank's thread CPU time in the optimiser step (busiest rank)
-  std::int64_t samples = 0;          // training items processed (all ranks)
+  // This rank's thread CPU time packing, scaling and unpacking gradients for the exchange (busiest rank),
+  // and inside the allreduces themselves (copying, summing and busy-polling while waiting for other ranks).
+  double exchange_cpu_seconds = 0;
+  double allreduce_cpu_seconds = 0;
+  // Gradient bytes each rank passed to allreduces per step (mean over the epoch); 0 on one rank.
+  double gradient_bytes_per_step = 0;
+  std::int64_t samples = 0;  // training items processed (all ranks)
 };
 
 struct TrainingReport {

@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <numeric>
 
 #include "engine/comm/collectives.hpp"
 #include "engine/comm/thread_communicator.hpp"
 #include "engine/error.hpp"
+#include "engine/stop_request.hpp"
 #include "operators/learning/distributed_sampler.hpp"
 #include "operators/learning/learning_rate_schedule.hpp"
 #include "operators/learning/regressor.hpp"
@@ -302,7 +304,8 @@ TEST(Regressor, LearnsAKnownLinearMap) {
 
 // The acceptance test of data parallelism: one rank with global batch B and N ranks with B/N each take the
 // same steps. Every tower is used (text, categorical, numeric, image CNN, dense); 70 items in batches of 16
-// leave a last batch of 6, so with 4 ranks some parts are tiny.
+// leave a last batch of 6, so with 4 ranks some parts are tiny. With dropout too: masks are keyed by the
+// sample, not by the rank that processes it.
 TEST(DataParallelTrainer, OneRankEqualsManyRanks) {
   SyntheticContentShape shape{.dims = 3,
                               .text_vocabulary = 40,
@@ -318,21 +321,144 @@ TEST(DataParallelTrainer, OneRankEqualsManyRanks) {
   options.validation_fraction = 0;
   options.bucket_bytes = 4096;  // several buckets, some holding several parameters
   const std::uint64_t items = 70;
-  std::vector<float> reference = train_alone(shape, items, options).flat_parameters();
-  run_distributed({1, 2, 4}, [&](Context& ctx) {
+  const std::vector<float> without_dropout = train_alone(shape, items, options).flat_parameters();
+  for (double dropout : {0.0, 0.3}) {
+    options.dropout = dropout;
+    const std::vector<float> reference = train_alone(shape, items, options).flat_parameters();
+    if (dropout > 0) {  // dropout must really act, or this case would prove nothing
+      EXPECT_GT(max_abs_difference(reference, without_dropout), 1e-3);
+    }
+    run_distributed({1, 2, 4}, [&](Context& ctx) {
+      LocalData data = local_data(shape, items, ctx.rank(), ctx.size());
+      TrainedRegressor model =
+          train_content_regressor(ctx, data.items, synthetic_schema(shape), data.targets, options);
+      EXPECT_EQ(model.report().steps, 3 * 5);
+      EXPECT_GT(model.report().gradient_buckets, 2);
+      std::vector<float> weights = model.flat_parameters();
+      ASSERT_EQ(weights.size(), reference.size());
+      EXPECT_LT(max_abs_difference(weights, reference), 1e-5)
+          << "rank " << ctx.rank() << ", dropout " << dropout;
+      // The replicas agree with each other, too.
+      std::vector<float> root_weights = weights;
+      comm::broadcast(ctx.comm(), std::span<float>(root_weights), 0);
+      EXPECT_EQ(max_abs_difference(weights, root_weights), 0.0);
+    });
+  }
+}
+
+// Embedding tables' gradients go over the wire by touched rows only: far fewer bytes per step, the same
+// weights as sending whole tables (and as one rank).
+TEST(DataParallelTrainer, SparseEmbeddingExchangeEqualsDenseAndMovesLess) {
+  // 2000 text buckets and a brand table; a batch of 16 items with 4 n-grams touches at most 64 text rows.
+  SyntheticContentShape shape{
+      .dims = 3, .text_vocabulary = 2000, .text_per_item = 4, .brands = 30, .numeric = 2};
+  RegressorOptions options = small_options();
+  options.epochs = 2;
+  options.batch_size = 16;
+  options.validation_fraction = 0;
+  options.dropout = 0.2;
+  const std::uint64_t items = 70;
+  const std::vector<float> reference = train_alone(shape, items, options).flat_parameters();
+  run_distributed({2, 4}, [&](Context& ctx) {
     LocalData data = local_data(shape, items, ctx.rank(), ctx.size());
-    TrainedRegressor model =
-        train_content_regressor(ctx, data.items, synthetic_schema(shape), data.targets, options);
-    EXPECT_EQ(model.report().steps, 3 * 5);
-    EXPECT_GT(model.report().gradient_buckets, 2);
-    std::vector<float> weights = model.flat_parameters();
-    ASSERT_EQ(weights.size(), reference.size());
-    EXPECT_LT(max_abs_difference(weights, reference), 1e-5) << "rank " << ctx.rank();
-    // The replicas agree with each other, too.
-    std::vector<float> root_weights = weights;
-    comm::broadcast(ctx.comm(), std::span<float>(root_weights), 0);
-    EXPECT_EQ(max_abs_difference(weights, root_weights), 0.0);
+    const FeatureSchema schema = synthetic_schema(shape);
+    RegressorOptions dense_options = options;
+    dense_options.sparse_embedding_gradients = false;
+    TrainedRegressor dense = train_content_regressor(ctx, data.items, schema, data.targets, dense_options);
+    TrainedRegressor sparse = train_content_regressor(ctx, data.items, schema, data.targets, options);
+
+    const std::int64_t parameters = sparse.parameter_count();
+    const double dense_bytes = dense.report().epochs.front().gradient_bytes_per_step;
+    const double sparse_bytes = sparse.report().epochs.front().gradient_bytes_per_step;
+    EXPECT_EQ(dense_bytes, static_cast<double>(parameters * sizeof(float))) << "dense: every gradient";
+    EXPECT_GT(sparse_bytes, 0.0);
+    // The text table alone is 2000 × 16 of the parameters; the touched rows are a small part of it.
+    EXPECT_LT(sparse_bytes, 0.4 * dense_bytes);
+    EXPECT_LT(sparse_bytes,
+              static_cast<double>((parameters - 2000 * options.bag_dims + 64 * options.bag_dims) *
+                                  std::int64_t{sizeof(float)}));
+
+    EXPECT_LT(max_abs_difference(sparse.flat_parameters(), dense.flat_parameters()), 1e-5);
+    EXPECT_LT(max_abs_difference(sparse.flat_parameters(), reference), 1e-5);
   });
+}
+
+// The fused AdamW step does LibTorch's arithmetic (up to rounding), weight decay included.
+TEST(DataParallelTrainer, FusedAdamWMatchesLibTorchAdamW) {
+  SyntheticContentShape shape{
+      .dims = 3, .text_vocabulary = 200, .text_per_item = 4, .brands = 4, .numeric = 2};
+  RegressorOptions options = small_options();
+  options.epochs = 3;
+  options.batch_size = 16;
+  options.validation_fraction = 0;
+  options.weight_decay = 0.05;  // large, so that decoupled decay matters
+  RegressorOptions libtorch = options;
+  libtorch.fused_optimizer = false;
+  RegressorOptions no_decay = options;
+  no_decay.weight_decay = 0;
+  const std::vector<float> fused = train_alone(shape, 64, options).flat_parameters();
+  const std::vector<float> reference = train_alone(shape, 64, libtorch).flat_parameters();
+  EXPECT_GT(max_abs_difference(fused, train_alone(shape, 64, no_decay).flat_parameters()), 1e-4)
+      << "the decay must act";
+  EXPECT_LT(max_abs_difference(fused, reference), 1e-5);
+}
+
+// SIGTERM (as Slurm sends before a time limit) during training: every rank stops at the end of the current
+// epoch with a checkpoint, and --resume ends with exactly the weights of an uninterrupted run.
+TEST(DataParallelTrainer, StopSignalCheckpointsAndResumeFinishesTheRun) {
+  SyntheticContentShape shape{
+      .dims = 3, .text_vocabulary = 40, .text_per_item = 4, .brands = 4, .numeric = 2};
+  RegressorOptions options = small_options();
+  options.epochs = 4;
+  options.batch_size = 16;
+  options.validation_fraction = 0.2;
+  options.patience = 0;
+  options.dropout = 0.2;
+  run_distributed({1, 2}, [&](Context& ctx) {
+    LocalData data = local_data(shape, 60, ctx.rank(), ctx.size());
+    const FeatureSchema schema = synthetic_schema(shape);
+    TrainedRegressor uninterrupted = train_content_regressor(ctx, data.items, schema, data.targets, options);
+
+    RegressorOptions checkpointed = options;
+    checkpointed.checkpoint_dir = shared_temp_dir(ctx, "stop");
+    checkpointed.checkpoint_every = 3;  // the stop must write a checkpoint of its own after epoch 1
+    ctx.comm().barrier();
+    if (ctx.is_root()) simulate_stop_signal(SIGTERM);  // one rank's signal stops them all
+    try {
+      train_content_regressor(ctx, data.items, schema, data.targets, checkpointed);
+      ADD_FAILURE() << "expected StopRequested";
+    } catch (const StopRequested& stop) {
+      const std::string message = stop.what();
+      EXPECT_NE(message.find("--resume"), std::string::npos) << message;
+      EXPECT_NE(message.find("continue from epoch 1"), std::string::npos) << message;
+      EXPECT_NE(message.find("after 1 of 4 epochs"), std::string::npos) << message;
+    }
+    EXPECT_TRUE(std::filesystem::exists(checkpointed.checkpoint_dir + "/regressor.ckpt"));
+    ctx.comm().barrier();  // every rank is past its stop check before the flag goes
+    clear_stop_signal();
+    ctx.comm().barrier();
+
+    TrainedRegressor resumed = train_content_regressor(ctx, data.items, schema, data.targets, checkpointed);
+    EXPECT_EQ(resumed.report().resumed_from_epoch, 1);
+    EXPECT_TRUE(resumed.report().finished);
+    EXPECT_EQ(resumed.report().epochs.size(), 4u);
+    EXPECT_EQ(max_abs_difference(resumed.flat_parameters(), uninterrupted.flat_parameters()), 0.0);
+
+    // Without checkpoints it still stops, and says that nothing can be resumed.
+    ctx.comm().barrier();
+    if (ctx.is_root()) simulate_stop_signal(SIGTERM);
+    try {
+      train_content_regressor(ctx, data.items, schema, data.targets, options);
+      ADD_FAILURE() << "expected StopRequested";
+    } catch (const StopRequested& stop) {
+      EXPECT_NE(std::string(stop.what()).find("without a checkpoint"), std::string::npos) << stop.what();
+    }
+    ctx.comm().barrier();
+    clear_stop_signal();
+    ctx.comm().barrier();
+    if (ctx.is_root()) std::filesystem::remove_all(checkpointed.checkpoint_dir);
+  });
+  clear_stop_signal();
 }
 
 TEST(DataParallelTrainer, ResumedRunEqualsUninterruptedRun) {
@@ -343,7 +469,7 @@ TEST(DataParallelTrainer, ResumedRunEqualsUninterruptedRun) {
   options.batch_size = 16;
   options.validation_fraction = 0.2;
   options.patience = 0;
-  options.dropout = 0.2;  // seeded per epoch and rank, so a resumed run draws the same masks
+  options.dropout = 0.2;  // keyed by (seed, epoch, step, item), so a resumed run draws the same masks
   run_distributed({1, 2}, [&](Context& ctx) {
     LocalData data = local_data(shape, 80, ctx.rank(), ctx.size());
     const FeatureSchema schema = synthetic_schema(shape);
