@@ -19,15 +19,17 @@ template <int K>
 struct RowSolver {
   using Square = Eigen::Matrix<float, K, K>;
   using Vector = Eigen::Matrix<float, K, 1>;
+  using SquareDouble = Eigen::Matrix<double, K, K>;
+  using VectorDouble = Eigen::Matrix<double, K, 1>;
   using Gathered = Eigen::Matrix<float, kGatherRows, K, Eigen::RowMajor>;
 
   Square base;    // YᵀY (implicit) or 0, the part every row shares
   Square normal;  // A of the current row
   Vector rhs;
-  Vector solution;
+  VectorDouble solution;
   Gathered gathered;                             // row i: √w_i · f_i
   Eigen::Matrix<float, kGatherRows, 1> targets;  // t_i / √w_i, so that gatheredᵀ·targets = Σ t_i f_i
-  Eigen::LLT<Square> llt;
+  Eigen::LLT<SquareDouble> llt;
 
   explicit RowSolver(int unknowns)
       : base(unknowns, unknowns),
@@ -100,9 +102,9 @@ std::uint64_t solve_rows(const HalfStep& step, FactorMatrix& rows) {
       s.normal.noalias() += block_rows.transpose() * block_rows;
       s.rhs.noalias() += block_rows.transpose() * s.targets.head(count);
     }
-    s.llt.compute(s.normal);
-    s.solution = s.llt.solve(s.rhs);
-    std::copy(s.solution.data(), s.solution.data() + unknowns, out);
+    s.llt.compute(s.normal.template cast<double>());
+    s.solution = s.llt.solve(s.rhs.template cast<double>());
+    for (int f = 0; f < unknowns; ++f) out[f] = static_cast<float>(s.solution(f));
     const std::uint64_t nnz = end - begin;
     flops += 2ull * unknowns * unknowns * nnz + 2ull * unknowns * nnz +
              static_cast<std::uint64_t>(unknowns) * unknowns * unknowns / 3 + 2ull * unknowns * unknowns;

@@ -3,9 +3,8 @@
 // The row's interactions are gathered into a small dense block G (one fixed-side row per interaction scaled
 // by √w, with a √w column when solving for a bias), and the data part of the normal equations is one matrix
 // product per block of up to 256 interactions: A += GᵀG, b += Gᵀ(t/√w) — a blocked rank-k update instead
-// of one rank-1 update per interaction. The factorisation runs in single precision with fixed-size
-// matrices for the common factor counts: the systems are regularised (λ > 0), so float is accurate enough,
-// and it halves the cost of the k³/3 step that dominates rows with few interactions.
+// of one rank-1 update per interaction. The factorisation runs in double (single precision lost up to 1e-3
+// of the solution on badly conditioned systems), with fixed-size matrices for the common factor counts.
 //   implicit:  A = YᵀY + λI + Σ (c − 1) y yᵀ,  b = Σ c y,           c = 1 + alpha·value
 //   explicit:  A = Σ f fᵀ + λI,                b = Σ (r − μ − b_other) f,  f = y (or [y, 1] with biases)
 #pragma once
