@@ -3,7 +3,10 @@
 // The signal handler only sets a flag (a second signal kills the process at once). Long loops (ALS iterations, training epochs) call stop_requested() at
 // their boundaries; it agrees across ranks (one allreduce), so every rank stops at the same iteration, writes
 // its checkpoint and throws StopRequested. main() turns that into exit status kExitStopped, and a rerun with
-// the same settings (or `--resume`) continues from the checkpoint.
+// the same settings (or `--resume`) continues from the checkpoint. A rank that has not ended
+// TAILFLOW_STOP_GRACE_S seconds after SIGTERM or SIGINT (default: 20 inside a Slurm job, else 0 = no limit)
+// — typically one waiting in a collective for a rank that died — exits with status 143 and a line naming
+// it, instead of hanging until the scheduler's SIGKILL.
 #pragma once
 
 #include "engine/comm/communicator.hpp"

@@ -5,6 +5,9 @@
 //     items/ids, items/vectors, items/counts; with --biases also users/biases, items/biases;
 //     attributes: every setting, global_mean, loss_history, seconds_history, version, command_line.
 //   DIR/checkpoints/ with --checkpoint-every N (resumable with --resume, also on another rank count).
+//
+// On SIGTERM / SIGUSR1 (Slurm's warning before a kill or requeue) every rank finishes the iteration it is in,
+// writes a checkpoint and the job ends with status 75; `--resume` continues from there.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -13,6 +16,7 @@
 #include "engine/comm/collectives.hpp"
 #include "engine/error.hpp"
 #include "engine/io/sharded_writer.hpp"
+#include "engine/stop_request.hpp"
 #include "jobs/als_cli_options.hpp"
 #include "jobs/interaction_options.hpp"
 #include "jobs/subcommand.hpp"
@@ -75,8 +79,17 @@ int run_als(Context& ctx, const po::variables_map& values) {
   if (values["resume"].as<bool>() && !restore_checkpoint(ctx, checkpoints, trainer, layout, fingerprint))
     ctx.log().info("als: no checkpoint in {}, starting from the beginning", checkpoints.string());
   trainer.train([&](const IterationReport& report) {
-    if (checkpoint_every > 0 && report.iteration % checkpoint_every == 0)
-      save_checkpoint(ctx, checkpoints, trainer, layout, fingerprint);
+    const bool due = checkpoint_every > 0 && report.iteration % checkpoint_every == 0;
+    if (due) save_checkpoint(ctx, checkpoints, trainer, layout, fingerprint);
+    // Collective, so every rank stops after the same iteration; the checkpoint is written with or without
+    // --checkpoint-every, since a stopped job is meant to be resumed. After the last iteration only the
+    // output is left to write: finish instead.
+    if (report.iteration < options.iterations && stop_requested(ctx.comm())) {
+      if (!due) save_checkpoint(ctx, checkpoints, trainer, layout, fingerprint);
+      throw StopRequested(fmt::format(
+          "stop signal after ALS iteration {} of {}; checkpoint in {}, rerun with --resume to continue",
+          report.iteration, options.iterations, checkpoints.string()));
+    }
   });
   AlsResult result = trainer.result();
 
