@@ -55,7 +55,7 @@ int run_subcommand(Context& ctx, const Subcommand& sub, int argc, char** argv) {
     if (ctx.is_root()) std::cout << options << "\n";
     return 0;
   }
-  if (vm.count("config")) {
+  if (vm.count("config") && !sub.reads_own_config) {
     std::string path = vm["config"].as<std::string>();
     std::ifstream config(path);
     if (!config) throw Error(fmt::format("cannot open config file '{}'", path));

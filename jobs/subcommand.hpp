@@ -22,6 +22,9 @@ struct Subcommand {
   std::function<void(po::options_description&)> add_options;
   // Returns the process exit status (0 on success).
   std::function<int(Context&, const po::variables_map&)> run;
+  // True when the subcommand reads its --config file itself (`pipeline`: one section per stage) instead of
+  // main() reading it as more of its options.
+  bool reads_own_config = false;
 };
 
 std::map<std::string, Subcommand>& subcommand_registry();
