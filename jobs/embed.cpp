@@ -1,7 +1,14 @@
 // `tailflow embed`: item embeddings from a trained content regressor (tailflow train).
 //
+//   tailflow embed --model reg/model --items new_items.csv --out items.h5
+//       content vectors for brand-new catalog rows, without retraining and without `tailflow features`: the
+//       rows are encoded with the recipe and frozen tables that `train` copied into the model directory
+//       (operators/features/feature_tables.hpp): the same columns, text hashing and idf, vocabularies
+//       (unknown values -> id 0), numeric means and standard deviations, image settings and pretrained
+//       encoders (their files must still hold the same bytes; --text-encoder / --image-encoder give a new
+//       location);
 //   tailflow embed --model reg/model --features feat --out items.h5
-//       content vectors for every item of the features, e.g. brand-new items without any interactions;
+//       content vectors for every item of a features directory (its tables must be the model's);
 //   tailflow embed --model reg/model --features feat --embeddings als/embeddings.h5 --out final.h5
 //                  [--blend-beta B] [--als-min N]
 //       the final embeddings of every item: its ALS vector, its content vector, or a blend of the two by its
@@ -21,6 +28,7 @@
 
 #include "engine/comm/collectives.hpp"
 #include "engine/error.hpp"
+#include "engine/io/csv_dialect.hpp"
 #include "engine/io/sharded_writer.hpp"
 #include "engine/stage_metrics.hpp"
 #include "jobs/embedding_side.hpp"
@@ -28,7 +36,11 @@
 #include "jobs/subcommand.hpp"
 #include "operators/data/interactions_loader.hpp"
 #include "operators/features/feature_cache.hpp"
+#include "operators/features/feature_extraction.hpp"
+#include "operators/features/feature_tables.hpp"
+#include "operators/features/item_catalog.hpp"
 #include "operators/features/learning_input.hpp"
+#include "operators/learning/pretrained_features.hpp"
 #include "operators/learning/regressor.hpp"
 #include "operators/metrics/popularity_buckets.hpp"
 #include "operators/tail/als_items.hpp"
@@ -46,7 +58,15 @@ void add_options(po::options_description& options) {
   // clang-format off
   options.add_options()
     ("model", po::value<std::string>()->required(), "trained regressor (tailflow train: DIR/model)")
-    ("features", po::value<std::string>()->required(), "features directory of the items to embed")
+    ("items", po::value<std::string>(),
+     "catalog rows to embed (CSV/TSV), encoded with the model's own feature tables; or --features")
+    ("features", po::value<std::string>(), "features directory of the items to embed; or --items")
+    ("items-sep", po::value<std::string>(), "--items: field separator (default: as in training, else detected)")
+    ("images-idx", po::value<std::string>(),
+     "--items: IDX file of the image column (default: images.idx next to the items file, else training's)")
+    ("image-root", po::value<std::string>(), "--items: directory of relative image paths (default: the items file's)")
+    ("text-encoder", po::value<std::string>(), "--items: where the model's TorchScript text encoder is now")
+    ("image-encoder", po::value<std::string>(), "--items: where the model's TorchScript image encoder is now")
     ("out", po::value<std::string>()->required(), "output embeddings file (.h5, sharded)")
     ("embeddings", po::value<std::string>(), "ALS embeddings: blend ALS and content vectors, copy users/*")
     ("blend-beta", po::value<double>()->default_value(defaults.beta),
@@ -148,39 +168,147 @@ std::vector<float> solve_with_prior(Context& ctx, const po::variables_map& vm,
   return vectors;
 }
 
+// An encoder file, where the recipe says or where the user moved it, with the bytes it had in training.
+std::string checked_encoder(const std::string& recorded, const std::string& digest,
+                            const po::variables_map& vm, const char* option) {
+  const std::string path = vm.count(option) ? vm[option].as<std::string>() : recorded;
+  if (!fs::exists(path))
+    throw Error(fmt::format("the model's {} '{}' does not exist; give its new location with --{}", option,
+                            path, option));
+  if (ops::features::file_digest(path) != digest)
+    throw Error(
+        fmt::format("'{}' is not the {} the model was trained with (its bytes differ)", path, option));
+  return path;
+}
+
+// The encoder file to use; its digest is checked on rank 0 only (a BERT file is large), the path is the same
+// on every rank.
+std::string encoder_path(Context& ctx, const std::string& recorded, const std::string& digest,
+                         const po::variables_map& vm, const char* option) {
+  if (ctx.is_root()) return checked_encoder(recorded, digest, vm, option);
+  return vm.count(option) ? vm[option].as<std::string>() : recorded;
+}
+
+// --items: the rows of a catalog file, encoded like the training rows (see the file comment). Collective.
+ops::features::ItemFeatureBlock featurise_items(Context& ctx, const po::variables_map& vm,
+                                                const fs::path& model_dir) {
+  std::optional<ops::features::Featurizer> featurizer;
+  ops::features::FeatureOptions options;
+  ops::features::CatalogOptions catalog_options;
+  const std::string items = vm["items"].as<std::string>();
+  std::string error;
+  try {
+    featurizer = ops::features::load_featurizer(model_dir);
+    const auto& recipe = featurizer->recipe;
+    catalog_options = recipe.catalog;
+    catalog_options.path = items;
+    catalog_options.absent_columns_are_empty = true;
+    if (vm.count("items-sep"))
+      catalog_options.separator = io::separator_from_option(vm["items-sep"].as<std::string>());
+    options = recipe.features;
+    const auto beside = fs::path(items).parent_path() / "images.idx";
+    if (vm.count("images-idx"))
+      options.images_idx = vm["images-idx"].as<std::string>();
+    else if (!options.images_idx.empty() && fs::exists(beside))
+      options.images_idx = beside.string();
+    options.image_root = vm.count("image-root") ? vm["image-root"].as<std::string>() : std::string();
+    if (!options.text_encoder.empty())
+      options.text_encoder =
+          encoder_path(ctx, options.text_encoder, recipe.text_encoder_digest, vm, "text-encoder");
+    if (!options.image_encoder.empty())
+      options.image_encoder =
+          encoder_path(ctx, options.image_encoder, recipe.image_encoder_digest, vm, "image-encoder");
+    if (recipe.had_tags && ctx.is_root())
+      ctx.log().info("embed --items: the training text included tags; new rows are encoded without tags");
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  ctx.check_collectively(error);
+  auto catalog = ops::features::load_catalog(ctx, catalog_options);
+  auto block = ops::features::extract_features(ctx, catalog, options, &featurizer->tables);
+  ops::learning::add_pretrained_features(ctx, catalog, block, options);
+  return block;
+}
+
+// --features: a features directory, refused when its tables are not the ones the model was trained on.
+ops::features::ItemFeatureBlock read_feature_rows(Context& ctx, const fs::path& features_master,
+                                                  const fs::path& model_dir) {
+  ops::features::ItemFeatureBlock block;
+  std::string error;
+  try {
+    block = ops::features::read_features(features_master, ctx.rank(), ctx.size());
+    if (ops::features::has_featurizer(model_dir)) {
+      const auto featurizer = ops::features::load_featurizer(model_dir);
+      auto difference = ops::features::table_difference(ops::features::tables_of(block), featurizer.tables);
+      const auto recipe = ops::features::read_feature_tables(features_master).recipe;
+      if (difference.empty() && !recipe.empty()) {
+        const auto theirs = ops::features::recipe_from_text(recipe);
+        const auto& ours = featurizer.recipe;
+        if (theirs.text_encoder_digest != ours.text_encoder_digest ||
+            theirs.image_encoder_digest != ours.image_encoder_digest ||
+            theirs.wordpiece_digest != ours.wordpiece_digest)
+          difference = "other pretrained encoder or vocab.txt bytes";
+      }
+      if (!difference.empty())
+        throw Error(
+            fmt::format("{} was not encoded like the features the model in {} was trained on ({}); embed its "
+                        "catalog with "
+                        "--items FILE instead, which uses the model's own tables",
+                        features_master.string(), model_dir.string(), difference));
+    }
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  ctx.check_collectively(error);
+  return block;
+}
+
 int run_embed(Context& ctx, const po::variables_map& vm) {
   Stopwatch watch;
   const fs::path out_path = vm["out"].as<std::string>();
-  const fs::path features_master = fs::path(vm["features"].as<std::string>()) / "features.h5";
+  const fs::path model_dir = vm["model"].as<std::string>();
+  if (vm.count("items") == vm.count("features"))
+    throw CollectiveError("embed needs either --items FILE (catalog rows) or --features DIR, not both");
+  const bool from_items = vm.count("items") > 0;
+  const fs::path features_master =
+      from_items ? fs::path() : fs::path(vm["features"].as<std::string>()) / "features.h5";
+  const std::string input_name = from_items ? vm["items"].as<std::string>() : features_master.string();
   const bool with_als = vm.count("embeddings") > 0;
   ops::tail::BlendOptions blend;
   blend.beta = vm["blend-beta"].as<double>();
   blend.als_min_count = vm["als-min"].as<std::uint64_t>();
 
-  // Not collective: every rank loads the model, its share of the features and, for blending, the ALS items.
+  // Not collective: every rank loads the model and, for blending, the ALS items.
   std::string error;
   std::optional<ops::learning::TrainedRegressor> model;
-  ops::features::ItemFeatureBlock block;
   std::optional<io::ShardedReader> als_file;
   ops::tail::AlsItems als;
   try {
     ops::tail::validate(blend);
-    model = ops::learning::load_regressor(vm["model"].as<std::string>());
-    block = ops::features::read_features(features_master, ctx.rank(), ctx.size());
+    model = ops::learning::load_regressor(model_dir.string());
     if (with_als) {
       als_file.emplace(vm["embeddings"].as<std::string>());
       als = ops::tail::read_als_items(*als_file);
       if (static_cast<std::int64_t>(als.dims) != model->output_dims())
         throw Error(fmt::format("{} has {} factors but the model in {} predicts {}", als.path.string(),
-                                als.dims, vm["model"].as<std::string>(), model->output_dims()));
+                                als.dims, model_dir.string(), model->output_dims()));
     }
     if (ctx.is_root() && !out_path.parent_path().empty()) fs::create_directories(out_path.parent_path());
   } catch (const std::exception& e) {
     error = e.what();
   }
   ctx.check_collectively(error);
+  // Each rank's share of the items: encoded now from catalog rows, or read from a features directory.
+  const ops::features::ItemFeatureBlock block =
+      from_items ? featurise_items(ctx, vm, model_dir) : read_feature_rows(ctx, features_master, model_dir);
 
   const auto input = ops::features::to_learning_input(block);
+  error.clear();
+  if (input.schema != model->schema())
+    error = fmt::format("the features of {} ({}) do not fit the model in {} ({})", input_name,
+                        ops::learning::describe(input.schema), model_dir.string(),
+                        ops::learning::describe(model->schema()));
+  ctx.check_collectively(error);
   Stopwatch predict_watch;
   const std::vector<float> content = ops::learning::predict(*model, input.items);
   ctx.metrics().record(
@@ -195,8 +323,7 @@ int run_embed(Context& ctx, const po::variables_map& vm) {
   if (prior && (!with_als || vm.count("interactions") == 0))
     throw CollectiveError("--prior needs --embeddings (the ALS file) and --interactions (its training file)");
   if (with_als) {
-    const auto join =
-        ops::tail::join_features_with_als(ctx, als, block.ids, block.first_row, features_master.string());
+    const auto join = ops::tail::join_features_with_als(ctx, als, block.ids, block.first_row, input_name);
     std::vector<float> als_vectors(block.local_rows() * dims, 0.0f);
     for (std::size_t i = 0; i < block.local_rows(); ++i) {
       counts[i] = static_cast<std::uint32_t>(join.counts[i]);
@@ -246,7 +373,7 @@ int run_embed(Context& ctx, const po::variables_map& vm) {
   }
   out.set_attribute("/", "model", with_als ? "als+content" : "content");
   out.set_attribute("/", "regressor", vm["model"].as<std::string>());
-  out.set_attribute("/", "features", features_master.string());
+  out.set_attribute("/", from_items ? "items" : "features", input_name);
   out.set_attribute("/", "ranks", static_cast<std::int64_t>(ctx.size()));
   out.commit();
   ctx.metrics().record(

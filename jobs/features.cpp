@@ -2,16 +2,21 @@
 //
 //   tailflow features --items items.csv --out DIR [--interactions FILE] [column flags] [--tags FILE ...]
 //                     [--text-hash-bits B] [--image-size S] [--wordpiece-vocab vocab.txt] ...
+//                     [--text-encoder bert.pt [--text-pooling cls|mean]] [--image-encoder resnext.pt]
 //
 // Writes DIR/features.h5 (+ one shard per rank; layout in operators/features/feature_cache.hpp) and
 // DIR/features_summary.json. With --interactions, row i is the item that the ALS job numbers i (catalog items
 // without interactions follow); without, rows follow the catalog's id order. A second run with the same
 // input files and settings reuses the stored features (--force recomputes). Image files named by path are
-// not part of the fingerprint: use --force after changing them in place.
+// not part of the fingerprint: use --force after changing them in place. Pretrained TorchScript encoders
+// run through operators/learning/pretrained_features.hpp (this file stays free of LibTorch); their outputs
+// are stored as dense blocks, and their files' bytes are part of the fingerprint. The master file also holds
+// the recipe (operators/features/feature_recipe.hpp) that `tailflow train` copies into the model.
 #include <fmt/format.h>
 
 #include <filesystem>
 
+#include "engine/comm/collectives.hpp"
 #include "engine/error.hpp"
 #include "engine/json_writer.hpp"
 #include "engine/stage_metrics.hpp"
@@ -20,7 +25,9 @@
 #include "operators/data/interactions_loader.hpp"
 #include "operators/features/feature_cache.hpp"
 #include "operators/features/feature_extraction.hpp"
+#include "operators/features/feature_recipe.hpp"
 #include "operators/features/item_catalog.hpp"
+#include "operators/learning/pretrained_features.hpp"
 
 namespace tailflow::jobs {
 namespace {
@@ -69,6 +76,13 @@ void add_options(po::options_description& options) {
     ("image-std", po::value<std::string>()->default_value("0.5"), "normalisation std, one value or one per channel")
     ("wordpiece-vocab", po::value<std::string>(), "BERT vocab.txt: also write WordPiece token ids")
     ("max-tokens", po::value<int>()->default_value(defaults.max_tokens), "WordPiece sequence length")
+    ("text-encoder", po::value<std::string>(),
+     "pretrained TorchScript text model (forward(input_ids, attention_mask)); needs --wordpiece-vocab")
+    ("text-pooling", po::value<std::string>()->default_value(defaults.text_pooling),
+     "text encoder pooling: cls (first token) or mean (over real tokens)")
+    ("image-encoder", po::value<std::string>(),
+     "pretrained TorchScript image backbone (forward(pixels)), frozen; needs --image-size (e.g. 224)")
+    ("encoder-batch", po::value<int>()->default_value(defaults.encoder_batch), "items per encoder call")
     ("force", "recompute even if the stored features match the inputs and settings");
   // clang-format on
   add_interaction_options(options, /*required=*/false);
@@ -154,6 +168,12 @@ JobSettings settings_from(const po::variables_map& vm) {
   }
   if (vm.count("wordpiece-vocab")) f.wordpiece_vocab = vm["wordpiece-vocab"].as<std::string>();
   f.max_tokens = vm["max-tokens"].as<int>();
+  // Absolute paths: the recipe that `train` copies into the model must find the encoders from anywhere.
+  if (vm.count("text-encoder")) f.text_encoder = fs::absolute(vm["text-encoder"].as<std::string>()).string();
+  if (vm.count("image-encoder"))
+    f.image_encoder = fs::absolute(vm["image-encoder"].as<std::string>()).string();
+  f.text_pooling = vm["text-pooling"].as<std::string>();
+  f.encoder_batch = vm["encoder-batch"].as<int>();
   if (vm.count("interactions")) s.interactions = interaction_load_options(vm);
   return s;
 }
@@ -179,6 +199,45 @@ std::string settings_text(const JobSettings& s) {
   return text;
 }
 
+// "text_encoder 768, image_encoder 2048", or "" without pretrained encoders.
+std::string dense_description(const ItemFeatureBlock& block) {
+  std::string text;
+  for (const auto& dense : block.dense)
+    text += fmt::format("{}{} {}", text.empty() ? "" : ", ", dense.name, dense.dims);
+  return text;
+}
+
+// How to encode new rows like these (feature_recipe.hpp): the columns as found, the options, the digests of
+// the files that decide the pretrained encoders' outputs. Collective (rank 0 reads the files).
+std::string recipe_text(Context& ctx, const JobSettings& s, const Catalog& catalog) {
+  FeatureRecipe recipe;
+  recipe.catalog = s.catalog;
+  recipe.catalog.path.clear();
+  recipe.catalog.tag_files.clear();
+  recipe.catalog.columns = catalog.layout.choices;
+  recipe.had_tags = !s.catalog.tag_files.empty();
+  recipe.features = s.features;
+  if (!recipe.features.images_idx.empty())
+    recipe.features.images_idx = fs::absolute(recipe.features.images_idx).string();
+  if (!recipe.features.wordpiece_vocab.empty())
+    recipe.features.wordpiece_vocab = fs::absolute(recipe.features.wordpiece_vocab).string();
+  std::string text, error;
+  if (ctx.is_root()) {
+    try {
+      if (!s.features.wordpiece_vocab.empty())
+        recipe.wordpiece_digest = file_digest(s.features.wordpiece_vocab);
+      if (!s.features.text_encoder.empty()) recipe.text_encoder_digest = file_digest(s.features.text_encoder);
+      if (!s.features.image_encoder.empty())
+        recipe.image_encoder_digest = file_digest(s.features.image_encoder);
+      text = to_text(recipe);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }
+  ctx.check_collectively(error);
+  return comm::broadcast_string(ctx.comm(), text, 0);
+}
+
 int run_features(Context& ctx, const po::variables_map& vm) {
   Stopwatch watch;
   JobSettings s;
@@ -201,6 +260,8 @@ int run_features(Context& ctx, const po::variables_map& vm) {
   inputs.insert(inputs.end(), s.catalog.tag_files.begin(), s.catalog.tag_files.end());
   if (!s.features.images_idx.empty()) inputs.push_back(s.features.images_idx);
   if (!s.features.wordpiece_vocab.empty()) inputs.push_back(s.features.wordpiece_vocab);
+  if (!s.features.text_encoder.empty()) inputs.push_back(s.features.text_encoder);
+  if (!s.features.image_encoder.empty()) inputs.push_back(s.features.image_encoder);
   const std::string settings = settings_text(s);
   const std::string fingerprint = feature_fingerprint(ctx, inputs, settings);
   const fs::path master = s.out / "features.h5";
@@ -217,8 +278,10 @@ int run_features(Context& ctx, const po::variables_map& vm) {
     auto catalog = load_catalog(ctx, s.catalog, interactions ? &*interactions : nullptr);
     interactions.reset();  // the catalog keeps what it needs
     block = extract_features(ctx, catalog, s.features);
+    ops::learning::add_pretrained_features(ctx, catalog, block, s.features);
+    const std::string recipe = recipe_text(ctx, s, catalog);
     Stopwatch write_watch;
-    write_features(ctx, master, block, fingerprint, settings);
+    write_features(ctx, master, block, fingerprint, settings, recipe);
     ctx.metrics().record(
         Stage{"write features", block.local_rows(), block.local_rows(), 0, write_watch.seconds()});
   }
@@ -238,13 +301,15 @@ int run_features(Context& ctx, const po::variables_map& vm) {
         .add("image_shape", fmt::format("{}x{}x{}", block.image_shape.channels, block.image_shape.height,
                                         block.image_shape.width))
         .add("token_length", block.token_length)
+        .add("dense_blocks", dense_description(block))
         .add("reused", reuse)
         .add("fingerprint", fingerprint)
         .add("settings", settings)
         .add("ranks", ctx.size())
         .add("seconds", seconds);
     write_json_file((s.out / "features_summary.json").string(), json);
-    fmt::print("features  {}\n{}\nseconds   {:.2f}{}\n", master.string(), summary.describe(), seconds,
+    fmt::print("features  {}\n{}{}\nseconds   {:.2f}{}\n", master.string(), summary.describe(),
+               block.dense.empty() ? "" : ", pretrained: " + dense_description(block), seconds,
                reuse ? " (reused)" : "");
   }
   return 0;

@@ -7,7 +7,9 @@
 // Features and ALS vectors are joined by external item id (operators/tail/als_items.hpp), never by row
 // order. Head items are those with at least --head-min training interactions (default: the most popular
 // items that hold 80% of all interactions, operators/metrics/popularity_buckets.hpp); their ALS vectors are
-// the targets. Writes DIR/model (save_regressor), DIR/train_summary.json, and checkpoints in DIR/checkpoint.
+// the targets. Writes DIR/model (save_regressor, plus the features' recipe and frozen tables, so that
+// `tailflow embed --model DIR/model --items FILE` encodes new catalog rows exactly like the training rows;
+// operators/features/feature_tables.hpp), DIR/train_summary.json, and checkpoints in DIR/checkpoint.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -18,6 +20,7 @@
 #include "engine/stage_metrics.hpp"
 #include "jobs/subcommand.hpp"
 #include "operators/features/feature_cache.hpp"
+#include "operators/features/feature_tables.hpp"
 #include "operators/features/learning_input.hpp"
 #include "operators/learning/regressor.hpp"
 #include "operators/metrics/popularity_buckets.hpp"
@@ -162,8 +165,16 @@ int run_train(Context& ctx, const po::variables_map& vm) {
   TrainedRegressor model = train_content_regressor(ctx, input.items, input.schema, targets, options);
   const double seconds = watch.seconds();
   const auto& report = model.report();
+  std::string featurizer_problem;
   if (ctx.is_root()) {
     save_regressor(model, (out / "model").string());
+    try {
+      ops::features::save_featurizer(features_master, out / "model");
+    } catch (const Error& e) {
+      // The model still embeds the rows of a features directory (embed --features); only --items needs this.
+      featurizer_problem = e.what();
+      ctx.log().info("train: warning: {}", featurizer_problem);
+    }
     const double last_train = report.epochs.empty() ? -1 : report.epochs.back().train_loss;
     JsonObject json;
     json.add("embeddings", vm["embeddings"].as<std::string>())
@@ -180,6 +191,7 @@ int run_train(Context& ctx, const po::variables_map& vm) {
         .add("stopped_early", report.stopped_early)
         .add("finished", report.finished)
         .add("ranks", static_cast<std::int64_t>(ctx.size()))
+        .add("embeds_new_items", featurizer_problem.empty())
         .add("seconds", seconds);
     write_json_file((out / "train_summary.json").string(), json);
     fmt::print(

@@ -16,7 +16,7 @@ namespace tailflow::ops::features {
 
 namespace {
 
-constexpr std::int64_t kFormat = 1;
+constexpr std::int64_t kFormat = 2;
 
 std::string join_names(const std::vector<std::string>& names) {
   std::string text;
@@ -83,6 +83,10 @@ SparseRows read_sparse(const io::ShardedReader& in, const std::string& prefix, c
 
 }  // namespace
 
+std::string file_digest(const std::string& path) {
+  return fmt::format("{:016x}", hash_file(path));
+}
+
 std::string feature_fingerprint(Context& ctx, const std::vector<std::string>& input_files,
                                 const std::string& settings) {
   std::string digest, error;
@@ -116,7 +120,7 @@ std::optional<std::string> stored_fingerprint(Context& ctx, const std::filesyste
 }
 
 void write_features(Context& ctx, const std::filesystem::path& master_path, const ItemFeatureBlock& block,
-                    const std::string& fingerprint, const std::string& settings) {
+                    const std::string& fingerprint, const std::string& settings, const std::string& recipe) {
   io::ShardedWriter out(ctx, master_path);
   out.write_strings("items/ids", block.ids);
   out.write<std::uint64_t>("items/interactions", block.interaction_counts);
@@ -160,7 +164,17 @@ void write_features(Context& ctx, const std::filesystem::path& master_path, cons
     out.write_matrix<std::uint8_t>("tokens/attention_mask", block.attention_mask,
                                    static_cast<std::uint64_t>(block.token_length));
   }
+  std::vector<std::string> dense_names;
+  for (const auto& dense : block.dense) {
+    out.write_matrix<float>("dense/" + dense.name + "/values", dense.values,
+                            static_cast<std::uint64_t>(dense.dims));
+    dense_names.push_back(dense.name);
+  }
   out.set_attribute("/", "features_format", kFormat);
+  out.set_attribute("/", "recipe", recipe);
+  out.set_attribute("/", "category_levels", std::int64_t{block.category_levels});
+  out.set_attribute("/", "title_years", std::int64_t{block.title_years});
+  out.set_attribute("/", "dense_blocks", join_names(dense_names));
   out.set_attribute("/", "fingerprint", fingerprint);
   out.set_attribute("/", "settings", settings);
   out.set_attribute("/", "total_items", block.total_items);
@@ -174,34 +188,30 @@ void write_features(Context& ctx, const std::filesystem::path& master_path, cons
   out.commit();
 }
 
-ItemFeatureBlock read_features(const std::filesystem::path& master_path, int rank, int ranks) {
-  io::ShardedReader in(master_path);
+namespace {
+
+// The global tables and block-level settings of an open feature file (no rows).
+ItemFeatureBlock read_tables(const io::ShardedReader& in) {
   const auto& master = in.master();
   if (!master.has_attribute("/", "features_format"))
-    throw Error(fmt::format("'{}' is not a feature file of `tailflow features`", master_path.string()));
+    throw Error(fmt::format("'{}' is not a feature file of `tailflow features`", in.path().string()));
+  auto optional_int = [&](const char* name) {
+    return master.has_attribute("/", name) ? master.attribute<std::int64_t>("/", name) : std::int64_t{0};
+  };
+  auto optional_names = [&](const char* name) {
+    return master.has_attribute("/", name) ? split_names(master.string_attribute("/", name))
+                                           : std::vector<std::string>{};
+  };
   ItemFeatureBlock block;
   block.total_items = master.attribute<std::uint64_t>("/", "total_items");
-  const auto share = io::balanced_share(block.total_items, rank, ranks);
-  block.first_row = share.first;
-  block.ids = in.read_string_rows("items/ids", share.first, share.count);
-  block.interaction_counts = in.read_rows<std::uint64_t>("items/interactions", share.first, share.count);
-  block.in_catalog = in.read_rows<std::uint8_t>("items/in_catalog", share.first, share.count);
   block.text_buckets = master.attribute<std::int64_t>("/", "text_buckets");
-  if (block.text_buckets > 0) {
-    block.text = read_sparse(in, "text", share);
-    block.idf = in.read_all<float>("text/idf");
-  }
-  for (const auto& name : split_names(master.string_attribute("/", "categorical_columns"))) {
-    CategoricalColumn column{
-        name, in.read_all_strings("categorical/" + name + "/vocabulary"),
-        in.read_rows<std::int64_t>("categorical/" + name + "/ids", share.first, share.count)};
-    block.categorical.push_back(std::move(column));
-  }
-  for (const auto& name : split_names(master.string_attribute("/", "multi_valued_columns"))) {
-    MultiValuedColumn column{name, in.read_all_strings("multi/" + name + "/vocabulary"),
-                             read_sparse(in, "multi/" + name, share)};
-    block.multi_valued.push_back(std::move(column));
-  }
+  if (block.text_buckets > 0) block.idf = in.read_all<float>("text/idf");
+  block.category_levels = static_cast<int>(optional_int("category_levels"));
+  block.title_years = optional_int("title_years") != 0;
+  for (const auto& name : split_names(master.string_attribute("/", "categorical_columns")))
+    block.categorical.push_back({name, in.read_all_strings("categorical/" + name + "/vocabulary"), {}});
+  for (const auto& name : split_names(master.string_attribute("/", "multi_valued_columns")))
+    block.multi_valued.push_back({name, in.read_all_strings("multi/" + name + "/vocabulary"), {}});
   if (in.has_dataset("numeric/values")) {
     auto names = in.read_all_strings("numeric/names");
     auto means = in.read_all<double>("numeric/mean");
@@ -209,18 +219,52 @@ ItemFeatureBlock read_features(const std::filesystem::path& master_path, int ran
     auto missing = in.read_all<std::uint64_t>("numeric/missing");
     for (std::size_t c = 0; c < names.size(); ++c)
       block.numeric_columns.push_back({names[c], means[c], stddevs[c], missing[c]});
-    block.numeric = in.read_rows<float>("numeric/values", share.first, share.count);
   }
   block.image_shape = {static_cast<int>(master.attribute<std::int64_t>("/", "image_channels")),
                        static_cast<int>(master.attribute<std::int64_t>("/", "image_height")),
                        static_cast<int>(master.attribute<std::int64_t>("/", "image_width"))};
+  block.token_length = static_cast<int>(master.attribute<std::int64_t>("/", "token_length"));
+  for (const auto& name : optional_names("dense_blocks"))
+    block.dense.push_back({name, static_cast<std::int64_t>(in.cols("dense/" + name + "/values")), {}});
+  return block;
+}
+
+}  // namespace
+
+StoredTables read_feature_tables(const std::filesystem::path& master_path) {
+  io::ShardedReader in(master_path);
+  StoredTables stored;
+  stored.tables = read_tables(in);
+  stored.tables.total_items = 0;
+  const auto& master = in.master();
+  if (master.has_attribute("/", "fingerprint"))
+    stored.fingerprint = master.string_attribute("/", "fingerprint");
+  if (master.has_attribute("/", "recipe")) stored.recipe = master.string_attribute("/", "recipe");
+  return stored;
+}
+
+ItemFeatureBlock read_features(const std::filesystem::path& master_path, int rank, int ranks) {
+  io::ShardedReader in(master_path);
+  ItemFeatureBlock block = read_tables(in);
+  const auto share = io::balanced_share(block.total_items, rank, ranks);
+  block.first_row = share.first;
+  block.ids = in.read_string_rows("items/ids", share.first, share.count);
+  block.interaction_counts = in.read_rows<std::uint64_t>("items/interactions", share.first, share.count);
+  block.in_catalog = in.read_rows<std::uint8_t>("items/in_catalog", share.first, share.count);
+  if (block.text_buckets > 0) block.text = read_sparse(in, "text", share);
+  for (auto& column : block.categorical)
+    column.ids = in.read_rows<std::int64_t>("categorical/" + column.name + "/ids", share.first, share.count);
+  for (auto& column : block.multi_valued) column.values = read_sparse(in, "multi/" + column.name, share);
+  if (in.has_dataset("numeric/values"))
+    block.numeric = in.read_rows<float>("numeric/values", share.first, share.count);
   if (block.image_shape.channels > 0)
     block.images = in.read_rows<float>("images/pixels", share.first, share.count);
-  block.token_length = static_cast<int>(master.attribute<std::int64_t>("/", "token_length"));
   if (block.token_length > 0) {
     block.token_ids = in.read_rows<std::int32_t>("tokens/ids", share.first, share.count);
     block.attention_mask = in.read_rows<std::uint8_t>("tokens/attention_mask", share.first, share.count);
   }
+  for (auto& dense : block.dense)
+    dense.values = in.read_rows<float>("dense/" + dense.name + "/values", share.first, share.count);
   return block;
 }
 

@@ -9,12 +9,15 @@
 //   numeric/values (items x columns), numeric/names, numeric/mean, numeric/stddev, numeric/missing
 //   images/pixels (items x channels*height*width)
 //   tokens/ids, tokens/attention_mask (items x max tokens)
-// Master attributes: "fingerprint", "settings", "total_items", "text_buckets", "token_length",
-// "image_channels", "image_height", "image_width", "categorical_columns", "multi_valued_columns"
-// (comma-separated names, in order), "features_format" = 1.
+//   dense/<name>/values (items x dims): pretrained encoder outputs ("text_encoder", "image_encoder")
+// Master attributes: "fingerprint", "settings", "recipe" (feature_recipe.hpp: how to encode new rows alike),
+// "total_items", "text_buckets", "token_length", "image_channels", "image_height", "image_width",
+// "category_levels", "title_years", "categorical_columns", "multi_valued_columns", "dense_blocks"
+// (comma-separated names, in order), "features_format" = 2.
 //
-// The fingerprint hashes the bytes of every input file and the settings text. A run whose fingerprint equals
-// the stored one reads the features back instead of recomputing them; any change recomputes.
+// The fingerprint hashes the bytes of every input file (catalog, interactions, tags, IDX images, vocab.txt,
+// TorchScript encoders) and the settings text. A run whose fingerprint equals the stored one reads the
+// features back instead of recomputing them; any change recomputes.
 #pragma once
 
 #include <filesystem>
@@ -32,17 +35,30 @@ namespace tailflow::ops::features {
 std::string feature_fingerprint(Context& ctx, const std::vector<std::string>& input_files,
                                 const std::string& settings);
 
+// A hex digest of one file's bytes (not collective); Error if it cannot be read.
+std::string file_digest(const std::string& path);
+
 // The fingerprint stored in `master_path`, or nullopt when there is no readable feature file there.
 // Collective (rank 0 looks, so every rank decides alike).
 std::optional<std::string> stored_fingerprint(Context& ctx, const std::filesystem::path& master_path);
 
-// Collective: writes every rank's block (rows in rank order) atomically.
+// Collective: writes every rank's block (rows in rank order) atomically. `recipe`: feature_recipe.hpp's text.
 void write_features(Context& ctx, const std::filesystem::path& master_path, const ItemFeatureBlock& block,
-                    const std::string& fingerprint, const std::string& settings);
+                    const std::string& fingerprint, const std::string& settings,
+                    const std::string& recipe = "");
 
 // This rank's balanced share (io::balanced_share) of the items, with every global table (idf, vocabularies,
 // numeric statistics). Not collective; any rank count.
 ItemFeatureBlock read_features(const std::filesystem::path& master_path, int rank, int ranks);
+
+// The global tables only (no rows; see tables_of in feature_extraction.hpp), with the stored fingerprint and
+// recipe text ("" for files written before recipes were stored). Not collective.
+struct StoredTables {
+  ItemFeatureBlock tables;
+  std::string fingerprint;
+  std::string recipe;
+};
+StoredTables read_feature_tables(const std::filesystem::path& master_path);
 
 // Totals over all ranks, for the job's summary. Collective.
 struct FeatureSummary {

@@ -10,11 +10,8 @@
 
 #include "engine/comm/collectives.hpp"
 #include "engine/error.hpp"
-#include "engine/io/parse_number.hpp"
 #include "engine/stage_metrics.hpp"
-#include "operators/datagen/idx_images.hpp"
 #include "operators/features/attribute_encoding.hpp"
-#include "operators/features/image_loading.hpp"
 #include "operators/features/wordpiece_tokenizer.hpp"
 
 namespace tailflow::ops::features {
@@ -46,7 +43,8 @@ struct Titles {
   bool any_year = false;
 };
 
-Titles split_titles(Context& ctx, const Catalog& catalog, bool year_from_title) {
+Titles split_titles(Context& ctx, const Catalog& catalog, bool year_from_title,
+                    const ItemFeatureBlock* frozen) {
   Titles titles;
   std::uint64_t found = 0;
   for (const auto& record : catalog.local) {
@@ -60,12 +58,12 @@ Titles split_titles(Context& ctx, const Catalog& catalog, bool year_from_title) 
     titles.years.push_back(split.year ? std::optional<double>(*split.year) : std::nullopt);
     found += split.year.has_value();
   }
-  titles.any_year = comm::allreduce_sum(ctx.comm(), found) > 0;
+  titles.any_year = frozen ? frozen->title_years : comm::allreduce_sum(ctx.comm(), found) > 0;
   return titles;
 }
 
 void add_text(Context& ctx, const Catalog& catalog, const Titles& titles, const FeatureOptions& options,
-              ItemFeatureBlock& block) {
+              const ItemFeatureBlock* frozen, ItemFeatureBlock& block) {
   std::vector<std::vector<std::uint32_t>> documents;
   documents.reserve(catalog.local.size());
   std::vector<std::vector<std::uint32_t>> catalog_documents;  // the items of the catalog count for df
@@ -77,15 +75,22 @@ void add_text(Context& ctx, const Catalog& catalog, const Titles& titles, const 
                                           : std::vector<std::uint32_t>{});
     if (record.in_catalog) catalog_documents.push_back(documents.back());
   }
-  auto weighting = TfIdfWeighting::fit(ctx, catalog_documents, options.hashing);
   block.text_buckets = std::int64_t{1} << options.hashing.hash_bits;
+  if (frozen && static_cast<std::int64_t>(frozen->idf.size()) != block.text_buckets)
+    throw CollectiveError(
+        fmt::format("frozen feature tables: an idf table of {} buckets, the settings ask for {}",
+                    frozen->idf.size(), block.text_buckets));
+  auto weighting =
+      frozen ? TfIdfWeighting(frozen->idf) : TfIdfWeighting::fit(ctx, catalog_documents, options.hashing);
   for (const auto& terms : documents) block.text.append_row(weighting.weigh(terms));
   block.idf = weighting.idf();
 }
 
-// One column per category level: the path prefixes of each item at that level.
-void add_categories(Context& ctx, const Catalog& catalog, const FeatureOptions& options,
-                    std::vector<std::pair<std::string, std::vector<std::vector<std::string>>>>& columns) {
+using ValueColumns = std::vector<std::pair<std::string, std::vector<std::vector<std::string>>>>;
+
+// One column per category level: the path prefixes of each item at that level. Returns the levels used.
+int add_categories(Context& ctx, const Catalog& catalog, const FeatureOptions& options,
+                   const ItemFeatureBlock* frozen, ValueColumns& columns) {
   std::vector<std::vector<std::vector<std::string>>> by_item;  // item -> level -> prefixes
   std::uint64_t depth = 0;
   for (const auto& record : catalog.local) {
@@ -100,21 +105,23 @@ void add_categories(Context& ctx, const Catalog& catalog, const FeatureOptions& 
     depth = std::max<std::uint64_t>(depth, levels.size());
     by_item.push_back(std::move(levels));
   }
-  depth = std::min<std::uint64_t>(comm::allreduce_max(ctx.comm(), depth),
-                                  static_cast<std::uint64_t>(std::max(0, options.max_category_levels)));
+  depth = frozen
+              ? static_cast<std::uint64_t>(frozen->category_levels)
+              : std::min<std::uint64_t>(comm::allreduce_max(ctx.comm(), depth),
+                                        static_cast<std::uint64_t>(std::max(0, options.max_category_levels)));
   const std::string& base = catalog.layout.category_column;
   for (std::uint64_t l = 0; l < depth; ++l) {
     std::vector<std::vector<std::string>> values;
     for (auto& levels : by_item) values.push_back(l < levels.size() ? levels[l] : std::vector<std::string>{});
     columns.emplace_back(depth == 1 ? base : fmt::format("{}_level{}", base, l + 1), std::move(values));
   }
+  return static_cast<int>(depth);
 }
 
 void add_categorical(Context& ctx, const Catalog& catalog, const Titles& titles,
-                     const FeatureOptions& options, ItemFeatureBlock& block) {
+                     const FeatureOptions& options, const ItemFeatureBlock* frozen, ItemFeatureBlock& block) {
   const auto& local = catalog.local;
-  // name -> values per item (several for multi-valued columns)
-  std::vector<std::pair<std::string, std::vector<std::vector<std::string>>>> columns;
+  ValueColumns columns;  // name -> values per item (several for multi-valued columns)
   auto single = [&](auto value_of) {
     std::vector<std::vector<std::string>> values;
     for (std::size_t i = 0; i < local.size(); ++i) {
@@ -126,7 +133,8 @@ void add_categorical(Context& ctx, const Catalog& catalog, const Titles& titles,
   };
   if (!catalog.layout.brand_column.empty())
     columns.emplace_back(catalog.layout.brand_column, single([&](std::size_t i) { return local[i].brand; }));
-  if (!catalog.layout.category_column.empty()) add_categories(ctx, catalog, options, columns);
+  if (!catalog.layout.category_column.empty())
+    block.category_levels = add_categories(ctx, catalog, options, frozen, columns);
   if (titles.any_year)
     columns.emplace_back("decade", single([&](std::size_t i) {
                            return titles.years[i] ? decade_of(static_cast<int>(*titles.years[i]))
@@ -137,6 +145,40 @@ void add_categorical(Context& ctx, const Catalog& catalog, const Titles& titles,
                            return local[i].in_catalog ? local[i].categorical[c] : "";
                          }));
 
+  auto plain_column = [&](const std::string& name, const CategoricalVocabulary& vocabulary,
+                          const std::vector<std::vector<std::string>>& values) {
+    CategoricalColumn column{name, vocabulary.values(), {}};
+    for (const auto& item_values : values)
+      column.ids.push_back(item_values.empty() ? 0 : vocabulary.id_of(item_values.front()));
+    block.categorical.push_back(std::move(column));
+  };
+  auto multi_column = [&](const std::string& name, const CategoricalVocabulary& vocabulary,
+                          const std::vector<std::vector<std::string>>& values) {
+    MultiValuedColumn column{name, vocabulary.values(), {}};
+    for (const auto& item_values : values) {
+      std::vector<std::pair<std::int64_t, float>> entries;
+      for (const auto& value : item_values)
+        entries.emplace_back(vocabulary.id_of(value), 1.0f / static_cast<float>(item_values.size()));
+      std::sort(entries.begin(), entries.end());
+      column.values.append_row(entries);
+    }
+    block.multi_valued.push_back(std::move(column));
+  };
+
+  if (frozen) {
+    // The frozen block's columns, in its order; a column the new rows lack is all unknown.
+    const std::vector<std::vector<std::string>> none(local.size());
+    auto values_of = [&](const std::string& name) -> const std::vector<std::vector<std::string>>& {
+      for (const auto& [column, values] : columns)
+        if (column == name) return values;
+      return none;
+    };
+    for (const auto& column : frozen->categorical)
+      plain_column(column.name, CategoricalVocabulary(column.vocabulary), values_of(column.name));
+    for (const auto& column : frozen->multi_valued)
+      multi_column(column.name, CategoricalVocabulary(column.vocabulary), values_of(column.name));
+    return;
+  }
   for (auto& [name, values] : columns) {
     std::vector<std::string> occurrences;
     std::uint64_t widest = 0;
@@ -145,26 +187,15 @@ void add_categorical(Context& ctx, const Catalog& catalog, const Titles& titles,
       widest = std::max<std::uint64_t>(widest, item_values.size());
     }
     auto vocabulary = CategoricalVocabulary::build(ctx, occurrences, options.min_count);
-    if (comm::allreduce_max(ctx.comm(), widest) <= 1) {
-      CategoricalColumn column{name, vocabulary.values(), {}};
-      for (const auto& item_values : values)
-        column.ids.push_back(item_values.empty() ? 0 : vocabulary.id_of(item_values.front()));
-      block.categorical.push_back(std::move(column));
-    } else {
-      MultiValuedColumn column{name, vocabulary.values(), {}};
-      for (const auto& item_values : values) {
-        std::vector<std::pair<std::int64_t, float>> entries;
-        for (const auto& value : item_values)
-          entries.emplace_back(vocabulary.id_of(value), 1.0f / static_cast<float>(item_values.size()));
-        std::sort(entries.begin(), entries.end());
-        column.values.append_row(entries);
-      }
-      block.multi_valued.push_back(std::move(column));
-    }
+    if (comm::allreduce_max(ctx.comm(), widest) <= 1)
+      plain_column(name, vocabulary, values);
+    else
+      multi_column(name, vocabulary, values);
   }
 }
 
-void add_numeric(Context& ctx, const Catalog& catalog, const Titles& titles, ItemFeatureBlock& block) {
+void add_numeric(Context& ctx, const Catalog& catalog, const Titles& titles, const ItemFeatureBlock* frozen,
+                 ItemFeatureBlock& block) {
   const auto& local = catalog.local;
   struct Input {
     std::string name;
@@ -184,19 +215,54 @@ void add_numeric(Context& ctx, const Catalog& catalog, const Titles& titles, Ite
       extra.values.push_back(record.in_catalog ? record.numeric[c] : std::nullopt);
     inputs.push_back(std::move(extra));
   }
+  auto missing_flags = [](const std::vector<std::optional<double>>& values) {
+    std::vector<float> flags;
+    for (const auto& value : values) flags.push_back(value ? 0.0f : 1.0f);
+    return flags;
+  };
   std::vector<std::vector<float>> columns;
-  for (const auto& input : inputs) {
-    auto standardiser = NumericStandardiser::fit(ctx, input.values, input.transform);
-    std::vector<float> column;
-    for (const auto& value : input.values) column.push_back(standardiser.apply(value));
-    block.numeric_columns.push_back(
-        {input.name, standardiser.mean, standardiser.stddev, standardiser.missing});
-    columns.push_back(std::move(column));
-    if (standardiser.missing > 0) {
-      std::vector<float> missing;
-      for (const auto& value : input.values) missing.push_back(value ? 0.0f : 1.0f);
-      block.numeric_columns.push_back({input.name + "_missing", 0.0, 1.0, 0});
-      columns.push_back(std::move(missing));
+  if (frozen) {
+    // The frozen columns with their stored statistics; an input the new rows lack is all missing (0), and a
+    // "<name>_missing" column follows its input as in the run that built the tables.
+    std::vector<Input> absent;  // inputs the new rows lack: all missing
+    absent.reserve(frozen->numeric_columns.size());
+    const Input* previous = nullptr;
+    for (const auto& stats : frozen->numeric_columns) {
+      if (previous && stats.name == previous->name + "_missing") {
+        columns.push_back(missing_flags(previous->values));
+        block.numeric_columns.push_back(stats);
+        previous = nullptr;
+        continue;
+      }
+      previous = nullptr;
+      for (const auto& input : inputs)
+        if (input.name == stats.name) previous = &input;
+      if (!previous) {
+        absent.push_back({stats.name, NumericTransform::kNone, {}});
+        absent.back().values.resize(local.size());
+        previous = &absent.back();
+      }
+      NumericStandardiser standardiser;
+      standardiser.transform = previous->transform;
+      standardiser.mean = stats.mean;
+      standardiser.stddev = stats.stddev;
+      std::vector<float> column;
+      for (const auto& value : previous->values) column.push_back(standardiser.apply(value));
+      columns.push_back(std::move(column));
+      block.numeric_columns.push_back(stats);
+    }
+  } else {
+    for (const auto& input : inputs) {
+      auto standardiser = NumericStandardiser::fit(ctx, input.values, input.transform);
+      std::vector<float> column;
+      for (const auto& value : input.values) column.push_back(standardiser.apply(value));
+      block.numeric_columns.push_back(
+          {input.name, standardiser.mean, standardiser.stddev, standardiser.missing});
+      columns.push_back(std::move(column));
+      if (standardiser.missing > 0) {
+        block.numeric_columns.push_back({input.name + "_missing", 0.0, 1.0, 0});
+        columns.push_back(missing_flags(input.values));
+      }
     }
   }
   block.numeric.resize(local.size() * columns.size());
@@ -204,46 +270,21 @@ void add_numeric(Context& ctx, const Catalog& catalog, const Titles& titles, Ite
     for (std::size_t c = 0; c < columns.size(); ++c) block.numeric[i * columns.size() + c] = columns[c][i];
 }
 
-void add_images(Context& ctx, const Catalog& catalog, const FeatureOptions& options,
+void add_images(Context& ctx, const Catalog& catalog, const FeatureOptions& options, bool frozen,
                 ItemFeatureBlock& block) {
-  if (catalog.layout.image_column.empty())
+  if (catalog.layout.image_column.empty() && !frozen)
     throw CollectiveError(
         fmt::format("{}: images were asked for (--image-size {}) but there is no image column", catalog.path,
                     options.image_size));
   const int size = options.image_size, channels = options.image_channels;
   block.image_shape = {channels, size, size};
-  block.images.assign(catalog.local.size() * block.image_shape.values(), 0.0f);
+  const std::size_t values = block.image_shape.values();
+  block.images.assign(catalog.local.size() * values, 0.0f);
   std::uint64_t missing = 0;
   collectively(ctx, [&] {
-    std::optional<datagen::IdxImages> idx;
-    if (!options.images_idx.empty()) idx = datagen::read_idx_images(options.images_idx);
-    const std::filesystem::path root = !options.image_root.empty()
-                                           ? std::filesystem::path(options.image_root)
-                                           : std::filesystem::path(catalog.path).parent_path();
-    for (std::size_t i = 0; i < catalog.local.size(); ++i) {
-      const auto& record = catalog.local[i];
-      if (record.image.empty()) {
-        // A missing photo is the mean image (zeros after normalisation), not a black one.
-        ++missing;
-        continue;
-      }
-      Image image;
-      if (idx) {
-        std::uint64_t index = 0;
-        if (io::parse_number(record.image, index) != io::NumberError::kNone)
-          throw InputError(
-              catalog.path, record.line, catalog.layout.image_column,
-              fmt::format("'{}' is not a row number of the IDX file {}", record.image, options.images_idx));
-        image = image_from_idx(*idx, index, channels);
-      } else {
-        std::filesystem::path file(record.image);
-        image = load_image_file(file.is_absolute() ? file : root / file, channels);
-      }
-      if (image.height != size || image.width != size) image = resize_bilinear(image, size, size);
-      normalise(image, options.image_mean, options.image_stddev);
-      std::copy(image.pixels.begin(), image.pixels.end(),
-                block.images.begin() + static_cast<std::ptrdiff_t>(i * block.image_shape.values()));
-    }
+    CatalogImageLoader loader(catalog, options.image_options());
+    for (std::size_t i = 0; i < catalog.local.size(); ++i)
+      missing += !loader.load(catalog.local[i], std::span<float>(block.images).subspan(i * values, values));
   });
   missing = comm::allreduce_sum(ctx.comm(), missing);
   if (missing > 0) ctx.log().info("images: {} items have no image (their input is the mean image)", missing);
@@ -267,6 +308,10 @@ void add_tokens(Context& ctx, const Catalog& catalog, const Titles& titles, cons
 
 }  // namespace
 
+CatalogImageOptions FeatureOptions::image_options() const {
+  return {images_idx, image_root, image_size, image_channels, image_mean, image_stddev};
+}
+
 std::string FeatureOptions::describe() const {
   std::string text =
       fmt::format("text={} [{}] tags={} year={} levels={} min_count={}", this->text, hashing.describe(),
@@ -277,10 +322,13 @@ std::string FeatureOptions::describe() const {
                     images_idx, image_root, join_floats(image_mean), join_floats(image_stddev));
   if (!wordpiece_vocab.empty())
     text += fmt::format(" wordpiece={} max_tokens={}", wordpiece_vocab, max_tokens);
+  if (!text_encoder.empty()) text += fmt::format(" text_encoder={} pooling={}", text_encoder, text_pooling);
+  if (!image_encoder.empty()) text += fmt::format(" image_encoder={}", image_encoder);
   return text;
 }
 
-ItemFeatureBlock extract_features(Context& ctx, const Catalog& catalog, const FeatureOptions& options) {
+ItemFeatureBlock extract_features(Context& ctx, const Catalog& catalog, const FeatureOptions& options,
+                                  const ItemFeatureBlock* frozen) {
   Stopwatch watch;
   if (options.image_size < 0 ||
       (options.image_size > 0 && options.image_channels != 1 && options.image_channels != 3))
@@ -289,6 +337,14 @@ ItemFeatureBlock extract_features(Context& ctx, const Catalog& catalog, const Fe
   if (!options.wordpiece_vocab.empty() && options.max_tokens < 2)
     throw CollectiveError(
         fmt::format("--max-tokens must be at least 2 ([CLS] and [SEP]), not {}", options.max_tokens));
+  if (!options.text_encoder.empty() && options.wordpiece_vocab.empty())
+    throw CollectiveError(
+        "--text-encoder needs --wordpiece-vocab: the vocab.txt the encoder was trained with");
+  if (!options.image_encoder.empty() && options.image_size == 0)
+    throw CollectiveError(
+        "--image-encoder needs --image-size: the input size of the backbone (224 for ResNeXt-50)");
+  if (options.text_pooling != "cls" && options.text_pooling != "mean")
+    throw CollectiveError(fmt::format("--text-pooling '{}': expected cls or mean", options.text_pooling));
   ItemFeatureBlock block;
   block.total_items = catalog.total_items;
   block.first_row = catalog.first_row;
@@ -297,14 +353,37 @@ ItemFeatureBlock extract_features(Context& ctx, const Catalog& catalog, const Fe
     block.interaction_counts.push_back(record.interactions);
     block.in_catalog.push_back(record.in_catalog);
   }
-  Titles titles = split_titles(ctx, catalog, options.year_from_title);
-  if (options.text) add_text(ctx, catalog, titles, options, block);
-  add_categorical(ctx, catalog, titles, options, block);
-  add_numeric(ctx, catalog, titles, block);
-  if (options.image_size > 0) add_images(ctx, catalog, options, block);
+  Titles titles = split_titles(ctx, catalog, options.year_from_title, frozen);
+  block.title_years = titles.any_year;
+  if (frozen ? frozen->text_buckets > 0 : options.text)
+    add_text(ctx, catalog, titles, options, frozen, block);
+  add_categorical(ctx, catalog, titles, options, frozen, block);
+  add_numeric(ctx, catalog, titles, frozen, block);
+  // With a pretrained backbone the pixels go to it (operators/learning/pretrained_features.hpp) in batches.
+  if (options.image_size > 0 && options.image_encoder.empty())
+    add_images(ctx, catalog, options, frozen != nullptr, block);
   if (!options.wordpiece_vocab.empty()) add_tokens(ctx, catalog, titles, options, block);
   ctx.metrics().record(Stage{"features", catalog.local.size(), block.local_rows(), 0, watch.seconds()});
   return block;
+}
+
+ItemFeatureBlock tables_of(const ItemFeatureBlock& block) {
+  ItemFeatureBlock tables;
+  tables.total_items = 0;
+  tables.text_buckets = block.text_buckets;
+  tables.text.offsets = {0};
+  tables.idf = block.idf;
+  tables.category_levels = block.category_levels;
+  tables.title_years = block.title_years;
+  for (const auto& column : block.categorical)
+    tables.categorical.push_back({column.name, column.vocabulary, {}});
+  for (const auto& column : block.multi_valued)
+    tables.multi_valued.push_back({column.name, column.vocabulary, {}});
+  tables.numeric_columns = block.numeric_columns;
+  tables.image_shape = block.image_shape;
+  tables.token_length = block.token_length;
+  for (const auto& dense : block.dense) tables.dense.push_back({dense.name, dense.dims, {}});
+  return tables;
 }
 
 }  // namespace tailflow::ops::features

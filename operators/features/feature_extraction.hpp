@@ -13,6 +13,17 @@
 //                                gets a 0/1 "<name>_missing" column next to it
 //   image                     -> pixels (IDX index or PNG/JPEG path), resized and normalised
 //   WordPiece vocabulary      -> token ids and attention masks of title + description
+//
+// Pretrained TorchScript encoders (text_encoder, image_encoder) are named here, so that they are part of the
+// settings, but run by operators/learning/pretrained_features.hpp (LibTorch lives in operators/learning/):
+// with an image encoder, this step loads no pixels; the encoder reads them in batches.
+//
+// Frozen tables. Given the block of an earlier run (`frozen`: its idf table, vocabularies, numeric means and
+// standard deviations, category levels, title years; its rows are ignored), new catalog rows are encoded
+// exactly like that run's rows, with no statistic recomputed: unknown categories get id 0, text terms keep
+// their hash buckets and take the stored idf (0, i.e. dropped, for buckets no earlier item had), numbers
+// are standardised with the stored mean and standard deviation. The columns and their order are the
+// frozen block's, whatever the new rows hold. This is how `tailflow embed --items` embeds brand-new items.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +31,7 @@
 #include <vector>
 
 #include "engine/context.hpp"
+#include "operators/features/catalog_images.hpp"
 #include "operators/features/item_catalog.hpp"
 #include "operators/features/item_features.hpp"
 #include "operators/features/text_hashing.hpp"
@@ -46,11 +58,22 @@ struct FeatureOptions {
   std::string wordpiece_vocab;  // empty = no WordPiece tokens
   int max_tokens = 32;
 
+  // Pretrained encoders (TorchScript files), run after this step; see the file comment.
+  std::string text_encoder;          // over the WordPiece tokens: needs wordpiece_vocab
+  std::string text_pooling = "cls";  // "cls" or "mean" (over real tokens)
+  std::string image_encoder;         // over the images at image_size: needs image_size > 0
+  int encoder_batch = 32;            // items per inference call (does not change the output)
+
+  CatalogImageOptions image_options() const;
   // Everything that changes the output, as text (part of the cache fingerprint).
   std::string describe() const;
 };
 
-// Collective.
-ItemFeatureBlock extract_features(Context& ctx, const Catalog& catalog, const FeatureOptions& options);
+// Collective. `frozen`: encode with an earlier run's tables (see the file comment); nullptr fits them.
+ItemFeatureBlock extract_features(Context& ctx, const Catalog& catalog, const FeatureOptions& options,
+                                  const ItemFeatureBlock* frozen = nullptr);
+
+// A copy of `block` without its rows: the global tables (and block-level settings) only.
+ItemFeatureBlock tables_of(const ItemFeatureBlock& block);
 
 }  // namespace tailflow::ops::features

@@ -261,33 +261,62 @@ Catalog load_catalog(Context& ctx, const CatalogOptions& options,
   if (!id)
     throw CollectiveError(fmt::format("{}: no item id column among [{}]; name it with --item-id-column",
                                       options.path, known_columns(reader)));
-  auto title = resolve(reader, columns.title, kTitleNames);
-  auto description = resolve(reader, columns.description, kDescriptionNames);
-  auto brand = resolve(reader, columns.brand, kBrandNames);
-  auto category = resolve(reader, columns.category, kCategoryNames);
-  auto price = resolve(reader, columns.price, kPriceNames);
-  auto image = resolve(reader, columns.image, kImageNames);
-  std::vector<std::size_t> numeric, categorical;
-  for (const auto& name : columns.numeric) numeric.push_back(reader.column(name));
-  for (const auto& name : columns.categorical) categorical.push_back(reader.column(name));
-
+  // A role's column, and the label the layout gives it (the requested name for an absent column that
+  // counts as empty).
+  std::vector<std::string> absent;
+  auto role = [&](const std::string& choice, const std::vector<std::string>& usual_names,
+                  std::string& label) -> std::optional<std::size_t> {
+    if (options.absent_columns_are_empty && !choice.empty() && choice != "none" &&
+        !reader.find_column(choice)) {
+      absent.push_back(choice);
+      label = choice;
+      return std::nullopt;
+    }
+    auto column = resolve(reader, choice, usual_names);
+    label = column ? reader.column_label(*column) : std::string();
+    return column;
+  };
   Catalog catalog;
   catalog.path = options.path;
   catalog.category_level_separator = options.category_level_separator;
-  auto label = [&](const std::optional<std::size_t>& column) {
-    return column ? reader.column_label(*column) : std::string();
+  auto& layout = catalog.layout;
+  layout.id_column = reader.column_label(*id);
+  auto title = role(columns.title, kTitleNames, layout.title_column);
+  auto description = role(columns.description, kDescriptionNames, layout.description_column);
+  auto brand = role(columns.brand, kBrandNames, layout.brand_column);
+  auto category = role(columns.category, kCategoryNames, layout.category_column);
+  auto price = role(columns.price, kPriceNames, layout.price_column);
+  auto image = role(columns.image, kImageNames, layout.image_column);
+  std::vector<std::optional<std::size_t>> numeric, categorical;
+  for (const auto& name : columns.numeric) {
+    layout.numeric_names.emplace_back();
+    numeric.push_back(role(name, {}, layout.numeric_names.back()));
+    if (!numeric.back() && layout.numeric_names.back().empty()) numeric.back() = reader.column(name);
+  }
+  for (const auto& name : columns.categorical) {
+    layout.categorical_names.emplace_back();
+    categorical.push_back(role(name, {}, layout.categorical_names.back()));
+    if (!categorical.back() && layout.categorical_names.back().empty())
+      categorical.back() = reader.column(name);
+  }
+  // How to find the same columns in another file: by name, or by index where the file has no names.
+  auto choice_of = [&](const std::optional<std::size_t>& column, const std::string& label) -> std::string {
+    if (!column) return label.empty() ? "none" : label;
+    return reader.column_names().empty() ? std::to_string(*column) : reader.column_names()[*column];
   };
-  catalog.layout = {label(id),
-                    label(title),
-                    label(description),
-                    label(brand),
-                    label(category),
-                    label(price),
-                    label(image),
-                    {},
-                    {}};
-  for (auto c : numeric) catalog.layout.numeric_names.push_back(reader.column_label(c));
-  for (auto c : categorical) catalog.layout.categorical_names.push_back(reader.column_label(c));
+  auto& choices = layout.choices;
+  choices.id = choice_of(id, layout.id_column);
+  choices.title = choice_of(title, layout.title_column);
+  choices.description = choice_of(description, layout.description_column);
+  choices.brand = choice_of(brand, layout.brand_column);
+  choices.category = choice_of(category, layout.category_column);
+  choices.price = choice_of(price, layout.price_column);
+  choices.image = choice_of(image, layout.image_column);
+  for (std::size_t c = 0; c < numeric.size(); ++c)
+    choices.numeric.push_back(choice_of(numeric[c], layout.numeric_names[c]));
+  for (std::size_t c = 0; c < categorical.size(); ++c)
+    choices.categorical.push_back(choice_of(categorical[c], layout.categorical_names[c]));
+  layout.absent_columns = absent;
 
   std::vector<ItemRecord> records;
   auto text_of = [](const io::CsvRow& row, const std::optional<std::size_t>& column) {
@@ -304,8 +333,10 @@ Catalog load_catalog(Context& ctx, const CatalogOptions& options,
     if (category) record.categories = split_trimmed(row[*category], options.category_value_separator);
     if (price) record.price = parse_price(row, *price, /*non_negative=*/true);
     record.image = text_of(row, image);
-    for (auto c : numeric) record.numeric.push_back(parse_price(row, c, /*non_negative=*/false));
-    for (auto c : categorical) record.categorical.emplace_back(io::trim_spaces(row[c]));
+    for (auto c : numeric)
+      record.numeric.push_back(c ? parse_price(row, *c, /*non_negative=*/false) : std::nullopt);
+    for (auto c : categorical)
+      record.categorical.emplace_back(c ? io::trim_spaces(row[*c]) : std::string_view());
     records.push_back(std::move(record));
   });
   catalog.skipped_rows = report.skipped_rows;
@@ -410,6 +441,8 @@ Catalog load_catalog(Context& ctx, const CatalogOptions& options,
   const std::string file = std::filesystem::path(options.path).filename().string();
   ctx.log().info("{}: {} items ({}; separator {})", file, catalog.catalog_items, catalog.layout.describe(),
                  io::describe_separator(reader.dialect().separator));
+  if (!absent.empty())
+    ctx.log().info("{}: warning: no column {}; those values count as missing", file, fmt::join(absent, ", "));
   if (interactions)
     ctx.log().info(
         "{}: {} of {} interacted items are in the catalog; {} catalog items have no interactions "

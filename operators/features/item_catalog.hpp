@@ -53,6 +53,10 @@ struct CatalogOptions {
   std::string category_level_separator = ">";  // "a>b>c": a path from department to type
   std::string category_value_separator = "|";  // "a|b": several categories
   std::vector<std::string> tag_files;          // userId,movieId,tag[,timestamp]
+  // A column named explicitly but absent from the file: an error (false), or a column of empty values that
+  // keeps its name in the layout (true; `tailflow embed --items` accepts new items with fewer columns). The
+  // id column is always required.
+  bool absent_columns_are_empty = false;
 };
 
 struct ItemRecord {
@@ -84,6 +88,11 @@ struct CatalogLayout {
   std::vector<std::string> numeric_names;
   std::vector<std::string> categorical_names;
   std::string describe() const;  // "id=movieId title=title category=genres"
+  // Column choices that find these same columns again in another file with the same column names: the
+  // names (or 0-based indices in a file without a header), "none" for roles without a column.
+  CatalogColumns choices;
+  // Columns named explicitly but absent from the file (only with absent_columns_are_empty).
+  std::vector<std::string> absent_columns;
 };
 
 struct Catalog {

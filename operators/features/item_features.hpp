@@ -12,7 +12,10 @@
 //              are 1/values so that every item's bag sums to 1.
 //   numeric    standardised values (price as log, year, extra numeric columns), missing = 0.
 //   image      pixels, channels x height x width floats per item, normalised by mean/std.
-//   tokens     WordPiece ids with attention mask, for a pretrained (TorchScript) text encoder.
+//   tokens     WordPiece ids with attention mask, the input of a pretrained (TorchScript) text encoder.
+//   dense      blocks of precomputed vectors, one per pretrained encoder ("text_encoder": pooled output of
+//              the TorchScript text model over the tokens; "image_encoder": the frozen backbone's features
+//              of the images, which are then not kept as pixels).
 #pragma once
 
 #include <cstdint>
@@ -64,6 +67,13 @@ struct ImageShape {
   std::size_t values() const { return static_cast<std::size_t>(channels) * height * width; }
 };
 
+// The output of one pretrained encoder for the local rows.
+struct DenseBlock {
+  std::string name;           // "text_encoder" or "image_encoder"
+  std::int64_t dims = 0;      // the encoder's output width (the same on every rank)
+  std::vector<float> values;  // local rows x dims, row-major
+};
+
 struct ItemFeatureBlock {
   std::uint64_t total_items = 0;                  // rows over all ranks
   std::uint64_t first_row = 0;                    // global row of this rank's first item
@@ -74,6 +84,10 @@ struct ItemFeatureBlock {
   std::int64_t text_buckets = 0;  // 0 = no text features
   SparseRows text;
   std::vector<float> idf;  // per bucket (every rank holds all); for embedding new items
+
+  // What the data decided when the tables were built; new items are encoded with the same choices.
+  int category_levels = 0;   // category levels turned into columns
+  bool title_years = false;  // "(1995)" was cut off titles: the "year" and "decade" columns exist
 
   std::vector<CategoricalColumn> categorical;
   std::vector<MultiValuedColumn> multi_valued;
@@ -87,6 +101,8 @@ struct ItemFeatureBlock {
   int token_length = 0;                      // 0 = no WordPiece tokens
   std::vector<std::int32_t> token_ids;       // local rows x token_length
   std::vector<std::uint8_t> attention_mask;  // local rows x token_length
+
+  std::vector<DenseBlock> dense;  // in the order the encoders ran: text, then image
 
   std::size_t local_rows() const { return ids.size(); }
 };

@@ -3,7 +3,9 @@
 // The mapping: the text bag comes first ("text", vocabulary = hash buckets), then each multi-valued column as
 // a bag (vocabulary = its values, "unknown" included); categorical columns keep their order; numeric columns
 // keep theirs; images keep their shape. item_ids are global rows, i.e. ALS item indices. WordPiece tokens are
-// not part of this format: a TorchScript text encoder turns them into the `dense` vectors first.
+// not part of this format: a TorchScript text encoder turns them into a dense block first. The dense blocks
+// (pretrained text and image encoder outputs) are concatenated, in block order, into the one `dense` input,
+// which the model's single dense tower (Linear + ReLU) reads.
 //
 // Header-only on purpose: it fills plain structs, so code in tailflow_operators can use it without linking
 // tailflow_learning (which links LibTorch).
@@ -55,6 +57,16 @@ inline LearningInput to_learning_input(const ItemFeatureBlock& block) {
   schema.image_height = block.image_shape.height;
   schema.image_width = block.image_shape.width;
   items.images = block.images;
+  for (const auto& dense : block.dense) schema.dense_dims += dense.dims;
+  if (schema.dense_dims > 0) {
+    items.dense.reserve(block.local_rows() * static_cast<std::size_t>(schema.dense_dims));
+    for (std::size_t i = 0; i < block.local_rows(); ++i)
+      for (const auto& dense : block.dense) {
+        const auto width = static_cast<std::ptrdiff_t>(dense.dims);
+        auto row = dense.values.begin() + static_cast<std::ptrdiff_t>(i) * width;
+        items.dense.insert(items.dense.end(), row, row + width);
+      }
+  }
   return input;
 }
 

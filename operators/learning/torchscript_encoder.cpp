@@ -14,6 +14,12 @@ struct TorchScriptEncoder::Module {
   torch::jit::Module module;
 };
 
+// One batch of token ids and attention masks, [batch, length] int64 each.
+struct TorchScriptEncoder::Batch {
+  torch::Tensor ids;
+  torch::Tensor mask;
+};
+
 namespace {
 
 // The tensor a model's output stands for (see the header for the accepted shapes).
@@ -84,33 +90,65 @@ std::vector<float> TorchScriptEncoder::encode_text(const std::vector<std::vector
         id_rows[i - start][t] = sequences[i][t];
         mask_rows[i - start][t] = 1;
       }
-    torch::Tensor output;
-    try {
-      output = output_tensor(module_->module.forward({ids, mask}), path_);
-    } catch (const c10::Error& error) {
-      throw Error(
-          fmt::format("TorchScript text encoder '{}' failed on forward(input_ids, attention_mask): {}", path_,
-                      error.what_without_backtrace()));
-    }
-    output = output.to(torch::kFloat);
-    if (output.dim() == 3) {
-      if (pooling == TextPooling::kCls) {
-        output = output.select(1, 0);
-      } else {
-        torch::Tensor weights = mask.to(torch::kFloat).unsqueeze(-1);
-        output = (output * weights).sum(1) / weights.sum(1).clamp_min(1);
-      }
-    } else if (output.dim() != 2) {
-      throw Error(
-          fmt::format("TorchScript text encoder '{}': output of {} dimensions; expected [batch, hidden] or "
-                      "[batch, length, hidden]",
-                      path_, output.dim()));
-    }
-    output = output.contiguous();
-    if (output_dims_ == 0) output_dims_ = output.size(1);
-    rows.insert(rows.end(), output.data_ptr<float>(), output.data_ptr<float>() + output.numel());
+    run_text({ids, mask}, pooling, rows);
   }
   return rows;
+}
+
+std::vector<float> TorchScriptEncoder::encode_tokens(std::span<const std::int32_t> ids,
+                                                     std::span<const std::uint8_t> attention_mask,
+                                                     std::int64_t count, std::int64_t length,
+                                                     TextPooling pooling, std::int64_t batch_size) {
+  if (batch_size < 1 || length < 1)
+    throw Error("TorchScript encoder: batch size and length must be positive");
+  if (static_cast<std::int64_t>(ids.size()) != count * length ||
+      static_cast<std::int64_t>(attention_mask.size()) != count * length)
+    throw Error(fmt::format("TorchScript text encoder: {} ids and {} mask values for {} rows of {} tokens",
+                            ids.size(), attention_mask.size(), count, length));
+  std::vector<float> rows;
+  torch::InferenceMode inference;
+  for (std::int64_t start = 0; start < count; start += batch_size) {
+    const std::int64_t end = std::min(count, start + batch_size);
+    auto* id_data = const_cast<std::int32_t*>(ids.data()) + start * length;
+    auto* mask_data = const_cast<std::uint8_t*>(attention_mask.data()) + start * length;
+    Batch batch{torch::from_blob(id_data, {end - start, length}, torch::kInt).to(torch::kLong),
+                torch::from_blob(mask_data, {end - start, length}, torch::kUInt8).to(torch::kLong)};
+    run_text(batch, pooling, rows);
+  }
+  return rows;
+}
+
+void TorchScriptEncoder::run_text(const Batch& batch, TextPooling pooling, std::vector<float>& rows) {
+  torch::Tensor output;
+  try {
+    output = output_tensor(module_->module.forward({batch.ids, batch.mask}), path_);
+  } catch (const c10::Error& error) {
+    throw Error(fmt::format("TorchScript text encoder '{}' failed on forward(input_ids, attention_mask): {}",
+                            path_, error.what_without_backtrace()));
+  }
+  output = output.to(torch::kFloat);
+  if (output.dim() == 3) {
+    if (pooling == TextPooling::kCls) {
+      output = output.select(1, 0);
+    } else {
+      torch::Tensor weights = batch.mask.to(torch::kFloat).unsqueeze(-1);
+      output = (output * weights).sum(1) / weights.sum(1).clamp_min(1);
+    }
+  } else if (output.dim() != 2) {
+    throw Error(
+        fmt::format("TorchScript text encoder '{}': output of {} dimensions; expected [batch, hidden] or "
+                    "[batch, length, hidden]",
+                    path_, output.dim()));
+  }
+  if (output.size(0) != batch.ids.size(0))
+    throw Error(fmt::format("TorchScript text encoder '{}': {} output rows for a batch of {}", path_,
+                            output.size(0), batch.ids.size(0)));
+  output = output.contiguous();
+  if (output_dims_ == 0) output_dims_ = output.size(1);
+  if (output.size(1) != output_dims_)
+    throw Error(fmt::format("TorchScript text encoder '{}': outputs of {} and then {} values", path_,
+                            output_dims_, output.size(1)));
+  rows.insert(rows.end(), output.data_ptr<float>(), output.data_ptr<float>() + output.numel());
 }
 
 std::vector<float> TorchScriptEncoder::encode_images(std::span<const float> pixels, std::int64_t count,
@@ -135,7 +173,13 @@ std::vector<float> TorchScriptEncoder::encode_images(std::span<const float> pixe
                               channels, height, width, error.what_without_backtrace()));
     }
     output = output.to(torch::kFloat).flatten(1).contiguous();
+    if (output.size(0) != end - start)
+      throw Error(fmt::format("TorchScript image encoder '{}': {} output rows for a batch of {}", path_,
+                              output.size(0), end - start));
     if (output_dims_ == 0) output_dims_ = output.size(1);
+    if (output.size(1) != output_dims_)
+      throw Error(fmt::format("TorchScript image encoder '{}': outputs of {} and then {} values", path_,
+                              output_dims_, output.size(1)));
     rows.insert(rows.end(), output.data_ptr<float>(), output.data_ptr<float>() + output.numel());
   }
   return rows;

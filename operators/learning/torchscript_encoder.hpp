@@ -38,6 +38,12 @@ class TorchScriptEncoder {
                                  std::int64_t batch_size = 32, std::int64_t pad_id = 0,
                                  std::int64_t max_length = 512);
 
+  // Already tokenised and padded rows: `ids` and `attention_mask` hold count × length values (mask 1 on real
+  // tokens). Every batch keeps the full length, so a row's output does not depend on its batch.
+  std::vector<float> encode_tokens(std::span<const std::int32_t> ids,
+                                   std::span<const std::uint8_t> attention_mask, std::int64_t count,
+                                   std::int64_t length, TextPooling pooling, std::int64_t batch_size = 32);
+
   // `pixels` holds count × channels × height × width values.
   std::vector<float> encode_images(std::span<const float> pixels, std::int64_t count, std::int64_t channels,
                                    std::int64_t height, std::int64_t width, std::int64_t batch_size = 32);
@@ -48,6 +54,10 @@ class TorchScriptEncoder {
 
  private:
   struct Module;
+  struct Batch;
+  // Runs the text model on one batch and pools; appends the rows to `rows`.
+  void run_text(const Batch& batch, TextPooling pooling, std::vector<float>& rows);
+
   std::unique_ptr<Module> module_;
   std::string path_;
   std::int64_t output_dims_ = 0;
