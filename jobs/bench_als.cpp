@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "engine/comm/collectives.hpp"
 #include "engine/format_units.hpp"
@@ -18,6 +19,7 @@
 #include "jobs/subcommand.hpp"
 #include "operators/als/als_trainer.hpp"
 #include "operators/als/block_layout.hpp"
+#include "operators/als/communication_model.hpp"
 #include "operators/als/synthetic_interactions.hpp"
 
 namespace tailflow::jobs {
@@ -33,6 +35,7 @@ struct BenchData {
   std::uint32_t users = 0;
   std::uint32_t items = 0;
   std::string source;
+  std::optional<SyntheticShape> shape;  // synthetic data only
 };
 
 BenchData bench_data(Context& ctx, const po::variables_map& values) {
@@ -53,6 +56,7 @@ BenchData bench_data(Context& ctx, const po::variables_map& values) {
   data.users = shape.users;
   data.items = shape.items;
   data.local = generate_synthetic_interactions(shape, ctx.rank(), ctx.size());
+  data.shape = shape;
   data.source = fmt::format("synthetic power-law {} users × {} items × {} interactions (seed {})",
                             shape.users, shape.items, shape.nnz, shape.seed);
   return data;
@@ -149,6 +153,21 @@ int run_bench_als(Context& ctx, const po::variables_map& values) {
       .add("layout_seconds", layout_seconds)
       .add("settings", settings);
   if (options.feedback == Feedback::kExplicit) report.add("final_rmse", loss.rmse);
+  // Both exchange modes as the trainer counts them, and, for synthetic data, as the communication model
+  // predicts them from the shape alone (docs/scaling.md).
+  const FactorExchange& user_step = trainer.user_step_exchange();
+  const FactorExchange& item_step = trainer.item_step_exchange();
+  report.add("broadcast_bytes_per_iteration", user_step.broadcast_bytes() + item_step.broadcast_bytes())
+      .add("targeted_bytes_per_iteration", user_step.targeted_bytes() + item_step.targeted_bytes());
+  if (data.shape) {
+    const IterationTraffic predicted =
+        predict_iteration_traffic(InteractionGraphModel::synthetic(*data.shape), ctx.size(), options.factors,
+                                  options.biases, options.feedback == Feedback::kImplicit);
+    report.add("predicted_bytes_moved_per_iteration", predicted.exchange_bytes(options.exchange))
+        .add("predicted_broadcast_bytes_per_iteration", predicted.exchange_bytes(ExchangeMode::kBroadcast))
+        .add("predicted_targeted_bytes_per_iteration", predicted.exchange_bytes(ExchangeMode::kTargeted))
+        .add("predicted_gram_bytes_per_rank", predicted.gram_bytes_per_rank);
+  }
   ctx.log().info(
       "bench als: {:.4f} s per iteration (median of {}), {:.1f} GFLOP/s ({:.1f}% of peak), {} moved, "
       "loss {:.6g}, {:.1f} bytes per interaction",
