@@ -91,6 +91,7 @@ def main():
     parser.add_argument("--source", action="append", default=[], help="NAME=FILE item vectors to compare")
     parser.add_argument("--head-min", type=int, default=0, help="0: the 80%%-of-interactions rule")
     parser.add_argument("--ridge", type=float, default=1e-3, help="ridge weight of the map fit")
+    parser.add_argument("--max-users", type=int, default=4000, help="users sampled for the score correlation")
     parser.add_argument("--json", help="write the numbers here")
     args = parser.parse_args()
 
@@ -113,6 +114,10 @@ def main():
     # Users both files know, in one order.
     user_row = {u: r for r, u in enumerate(truth_user_ids)}
     shared_users = [(r, user_row[u]) for r, u in enumerate(als_user_ids) if u in user_row]
+    # The score correlation needs users × items matrices: a fixed sample of users keeps them small.
+    if len(shared_users) > args.max_users:
+        pick = np.random.default_rng(0).choice(len(shared_users), args.max_users, replace=False)
+        shared_users = [shared_users[i] for i in sorted(pick)]
     model_users = als_users[[a for a, _ in shared_users]]
     true_users = truth_users[[t for _, t in shared_users]]
 
