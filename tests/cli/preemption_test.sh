@@ -12,7 +12,7 @@ source "$(dirname "$0")/cli_test_lib.sh" preemption
 source "$(dirname "$0")/als_interruption_lib.sh"
 
 make_interactions "$work/interactions.csv"
-iterations=30
+iterations=100
 common=(--interactions "$work/interactions.csv" --iterations "$iterations")
 
 # The iteration a stopped run names in its "stopped" line, and a check that LATEST is its checkpoint.
