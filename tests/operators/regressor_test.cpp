@@ -360,6 +360,7 @@ TEST(DataParallelTrainer, SparseEmbeddingExchangeEqualsDenseAndMovesLess) {
   const std::uint64_t items = 70;
   const std::vector<float> reference = train_alone(shape, items, options).flat_parameters();
   run_distributed({2, 4}, [&](Context& ctx) {
+    if (ctx.size() < 2) return;  // under mpiexec -n 1: no gradient crosses ranks
     LocalData data = local_data(shape, items, ctx.rank(), ctx.size());
     const FeatureSchema schema = synthetic_schema(shape);
     RegressorOptions dense_options = options;

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <stdexcept>
 
 #include "engine/comm/mpi_environment.hpp"
@@ -22,13 +21,6 @@ void set_mpi_communicator(comm::Communicator* world) {
 
 void run_distributed(const std::vector<int>& thread_rank_counts, const std::function<void(Context&)>& body) {
   if (g_world) {
-    // A body written for several ranks only (e.g. bytes that must move) has nothing to check on fewer.
-    const int fewest = thread_rank_counts.empty()
-                           ? 1
-                           : *std::min_element(thread_rank_counts.begin(), thread_rank_counts.end());
-    if (g_world->size() < fewest) {
-      GTEST_SKIP() << "needs at least " << fewest << " ranks; the MPI world has " << g_world->size();
-    }
     Context ctx(*g_world);
     body(ctx);
     if (::testing::Test::HasFatalFailure()) {

@@ -14,8 +14,7 @@ namespace tailflow::testing {
 
 void run_distributed(const std::function<void(Context&)>& body);
 
-// Like run_distributed, but on the threads backend uses the given rank counts. Under MPI the test is skipped
-// when the world has fewer ranks than the smallest of them.
+// Like run_distributed, but on the threads backend uses the given rank counts.
 void run_distributed(const std::vector<int>& thread_rank_counts, const std::function<void(Context&)>& body);
 
 // True when the binary runs on MPI_COMM_WORLD (set by test_main).
