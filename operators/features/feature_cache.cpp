@@ -11,30 +11,13 @@
 #include "engine/io/sharded_reader.hpp"
 #include "engine/io/sharded_writer.hpp"
 #include "engine/stable_hash.hpp"
+#include "operators/features/name_list.hpp"
 
 namespace tailflow::ops::features {
 
 namespace {
 
 constexpr std::int64_t kFormat = 2;
-
-std::string join_names(const std::vector<std::string>& names) {
-  std::string text;
-  for (const auto& name : names) text += (text.empty() ? "" : ",") + name;
-  return text;
-}
-
-std::vector<std::string> split_names(const std::string& text) {
-  std::vector<std::string> names;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    names.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return names;
-}
 
 std::uint64_t hash_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

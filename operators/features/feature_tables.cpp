@@ -7,6 +7,7 @@
 #include "engine/io/hdf5_file.hpp"
 #include "operators/features/feature_cache.hpp"
 #include "operators/features/feature_extraction.hpp"
+#include "operators/features/name_list.hpp"
 
 namespace tailflow::ops::features {
 namespace {
@@ -16,24 +17,6 @@ namespace fs = std::filesystem;
 constexpr const char* kTablesFile = "feature_tables.h5";
 constexpr const char* kVocabularyFile = "wordpiece_vocab.txt";
 constexpr std::int64_t kFormat = 1;
-
-std::string join_names(const std::vector<std::string>& names) {
-  std::string text;
-  for (const auto& name : names) text += (text.empty() ? "" : ",") + name;
-  return text;
-}
-
-std::vector<std::string> split_names(const std::string& text) {
-  std::vector<std::string> names;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    names.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return names;
-}
 
 void write_tables(io::Hdf5File& file, const ItemFeatureBlock& tables) {
   if (tables.text_buckets > 0) file.write<float>("text/idf", tables.idf);
