@@ -12,6 +12,7 @@
 #include "engine/io/sharded_writer.hpp"
 #include "engine/stable_hash.hpp"
 #include "operators/features/name_list.hpp"
+#include "operators/features/shared_tables_writer.hpp"
 
 namespace tailflow::ops::features {
 
@@ -108,37 +109,12 @@ void write_features(Context& ctx, const std::filesystem::path& master_path, cons
   out.write_strings("items/ids", block.ids);
   out.write<std::uint64_t>("items/interactions", block.interaction_counts);
   out.write<std::uint8_t>("items/in_catalog", block.in_catalog);
-  if (block.text_buckets > 0) {
-    write_sparse(out, "text", block.text);
-    out.write<float>("text/idf", on_root(ctx, block.idf));
-  }
-  std::vector<std::string> categorical_names, multi_names;
-  for (const auto& column : block.categorical) {
+  if (block.text_buckets > 0) write_sparse(out, "text", block.text);
+  for (const auto& column : block.categorical)
     out.write<std::int64_t>("categorical/" + column.name + "/ids", column.ids);
-    out.write_strings("categorical/" + column.name + "/vocabulary", on_root(ctx, column.vocabulary));
-    categorical_names.push_back(column.name);
-  }
-  for (const auto& column : block.multi_valued) {
-    write_sparse(out, "multi/" + column.name, column.values);
-    out.write_strings("multi/" + column.name + "/vocabulary", on_root(ctx, column.vocabulary));
-    multi_names.push_back(column.name);
-  }
-  if (!block.numeric_columns.empty()) {
-    std::vector<std::string> names;
-    std::vector<double> means, stddevs;
-    std::vector<std::uint64_t> missing;
-    for (const auto& column : block.numeric_columns) {
-      names.push_back(column.name);
-      means.push_back(column.mean);
-      stddevs.push_back(column.stddev);
-      missing.push_back(column.missing);
-    }
-    out.write_matrix<float>("numeric/values", block.numeric, names.size());
-    out.write_strings("numeric/names", on_root(ctx, names));
-    out.write<double>("numeric/mean", on_root(ctx, means));
-    out.write<double>("numeric/stddev", on_root(ctx, stddevs));
-    out.write<std::uint64_t>("numeric/missing", on_root(ctx, missing));
-  }
+  for (const auto& column : block.multi_valued) write_sparse(out, "multi/" + column.name, column.values);
+  if (!block.numeric_columns.empty())
+    out.write_matrix<float>("numeric/values", block.numeric, block.numeric_columns.size());
   if (block.image_shape.channels > 0)
     out.write_matrix<float>("images/pixels", block.images, block.image_shape.values());
   if (block.token_length > 0) {
@@ -147,27 +123,15 @@ void write_features(Context& ctx, const std::filesystem::path& master_path, cons
     out.write_matrix<std::uint8_t>("tokens/attention_mask", block.attention_mask,
                                    static_cast<std::uint64_t>(block.token_length));
   }
-  std::vector<std::string> dense_names;
-  for (const auto& dense : block.dense) {
+  for (const auto& dense : block.dense)
     out.write_matrix<float>("dense/" + dense.name + "/values", dense.values,
                             static_cast<std::uint64_t>(dense.dims));
-    dense_names.push_back(dense.name);
-  }
+  write_shared_tables(out, block, [&](const auto& values) { return on_root(ctx, values); });
   out.set_attribute("/", "features_format", kFormat);
   out.set_attribute("/", "recipe", recipe);
-  out.set_attribute("/", "category_levels", std::int64_t{block.category_levels});
-  out.set_attribute("/", "title_years", std::int64_t{block.title_years});
-  out.set_attribute("/", "dense_blocks", join_names(dense_names));
   out.set_attribute("/", "fingerprint", fingerprint);
   out.set_attribute("/", "settings", settings);
   out.set_attribute("/", "total_items", block.total_items);
-  out.set_attribute("/", "text_buckets", block.text_buckets);
-  out.set_attribute("/", "token_length", std::int64_t{block.token_length});
-  out.set_attribute("/", "image_channels", std::int64_t{block.image_shape.channels});
-  out.set_attribute("/", "image_height", std::int64_t{block.image_shape.height});
-  out.set_attribute("/", "image_width", std::int64_t{block.image_shape.width});
-  out.set_attribute("/", "categorical_columns", join_names(categorical_names));
-  out.set_attribute("/", "multi_valued_columns", join_names(multi_names));
   out.commit();
 }
 

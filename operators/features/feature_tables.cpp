@@ -8,6 +8,7 @@
 #include "operators/features/feature_cache.hpp"
 #include "operators/features/feature_extraction.hpp"
 #include "operators/features/name_list.hpp"
+#include "operators/features/shared_tables_writer.hpp"
 
 namespace tailflow::ops::features {
 namespace {
@@ -19,46 +20,10 @@ constexpr const char* kVocabularyFile = "wordpiece_vocab.txt";
 constexpr std::int64_t kFormat = 1;
 
 void write_tables(io::Hdf5File& file, const ItemFeatureBlock& tables) {
-  if (tables.text_buckets > 0) file.write<float>("text/idf", tables.idf);
-  std::vector<std::string> categorical, multi, dense;
+  write_shared_tables(
+      file, tables, [](const auto& values) -> const auto& { return values; });
   std::vector<std::int64_t> dense_dims;
-  for (const auto& column : tables.categorical) {
-    file.write_strings("categorical/" + column.name + "/vocabulary", column.vocabulary);
-    categorical.push_back(column.name);
-  }
-  for (const auto& column : tables.multi_valued) {
-    file.write_strings("multi/" + column.name + "/vocabulary", column.vocabulary);
-    multi.push_back(column.name);
-  }
-  if (!tables.numeric_columns.empty()) {
-    std::vector<std::string> names;
-    std::vector<double> means, stddevs;
-    std::vector<std::uint64_t> missing;
-    for (const auto& column : tables.numeric_columns) {
-      names.push_back(column.name);
-      means.push_back(column.mean);
-      stddevs.push_back(column.stddev);
-      missing.push_back(column.missing);
-    }
-    file.write_strings("numeric/names", names);
-    file.write<double>("numeric/mean", means);
-    file.write<double>("numeric/stddev", stddevs);
-    file.write<std::uint64_t>("numeric/missing", missing);
-  }
-  for (const auto& block : tables.dense) {
-    dense.push_back(block.name);
-    dense_dims.push_back(block.dims);
-  }
-  file.set_attribute("/", "text_buckets", tables.text_buckets);
-  file.set_attribute("/", "token_length", std::int64_t{tables.token_length});
-  file.set_attribute("/", "image_channels", std::int64_t{tables.image_shape.channels});
-  file.set_attribute("/", "image_height", std::int64_t{tables.image_shape.height});
-  file.set_attribute("/", "image_width", std::int64_t{tables.image_shape.width});
-  file.set_attribute("/", "category_levels", std::int64_t{tables.category_levels});
-  file.set_attribute("/", "title_years", std::int64_t{tables.title_years});
-  file.set_attribute("/", "categorical_columns", join_names(categorical));
-  file.set_attribute("/", "multi_valued_columns", join_names(multi));
-  file.set_attribute("/", "dense_blocks", join_names(dense));
+  for (const auto& block : tables.dense) dense_dims.push_back(block.dims);
   if (!dense_dims.empty()) file.set_attribute("/", "dense_dims", dense_dims);
 }
 

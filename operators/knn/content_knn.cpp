@@ -18,6 +18,7 @@
 
 #include "engine/comm/collectives.hpp"
 #include "engine/error.hpp"
+#include "operators/knn/owner_merge.hpp"
 
 namespace tailflow::ops::knn {
 namespace {
@@ -47,20 +48,6 @@ Entries bag_entries(const features::SparseRows& bag, std::size_t row, std::uint6
   }
   return entries;
 }
-
-template <class Count>
-std::vector<std::uint64_t> exclusive_prefix(const std::vector<Count>& counts) {
-  std::vector<std::uint64_t> prefix(counts.size() + 1, 0);
-  std::partial_sum(counts.begin(), counts.end(), prefix.begin() + 1);
-  return prefix;
-}
-
-// One rank's candidate for one query, on its way to the query's owner.
-struct Candidate {
-  std::uint32_t owner_position;  // the query's position among the owner's queries of this round
-  ItemIndex item;
-  float score;
-};
 
 // Lists (lengths and entries) of queries [first, first + count), gathered from every rank in rank order.
 struct GatheredLists {
@@ -323,7 +310,6 @@ RankedLists top_k_by_content(Context& ctx, const ContentIndex& index, const Cont
   RowMatrix similarity;
   Eigen::VectorXf sums;
   std::vector<float> scores(item_block);
-  std::vector<ScoredItem> taken;
   for (std::uint64_t round_first = 0; round_first < total_queries; round_first += round_queries) {
     const std::uint64_t round_end = std::min(total_queries, round_first + round_queries);
     const std::uint64_t lo = std::max(round_first, my_first);
@@ -384,25 +370,7 @@ RankedLists top_k_by_content(Context& ctx, const ContentIndex& index, const Cont
     }
 
     // 3. Each query's candidates return to its owner, which keeps the best K of them.
-    std::vector<Candidate> candidates;
-    std::vector<std::size_t> candidate_counts(comm.size(), 0);
-    for (int owner = 0; owner < comm.size(); ++owner)
-      for (std::uint64_t s = slot_prefix[owner]; s < slot_prefix[owner + 1]; ++s) {
-        taken.clear();
-        selectors[s].take_sorted(taken);
-        for (const ScoredItem& item : taken)
-          candidates.push_back({static_cast<std::uint32_t>(s - slot_prefix[owner]), item.item, item.score});
-        candidate_counts[owner] += taken.size();
-      }
-    const auto received = comm::alltoallv(comm, std::span<const Candidate>(candidates),
-                                          std::span<const std::size_t>(candidate_counts));
-    for (std::size_t q = 0; q < count; ++q) selectors[q].reset(queries.ids[first + q]);
-    for (const Candidate& candidate : received)
-      selectors[candidate.owner_position].offer(candidate.item, candidate.score);
-    for (std::size_t q = 0; q < count; ++q) {
-      selectors[q].take_sorted(result.entries);
-      result.close_list();
-    }
+    merge_candidates_at_owners(comm, selectors, slot_prefix, queries.ids.subspan(first, count), result);
   }
   return result;
 }

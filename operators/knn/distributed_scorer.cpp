@@ -14,6 +14,7 @@
 
 #include "engine/comm/collectives.hpp"
 #include "engine/error.hpp"
+#include "operators/knn/owner_merge.hpp"
 #include "operators/knn/row_ownership.hpp"
 
 namespace tailflow::ops::knn {
@@ -27,20 +28,6 @@ struct ExcludedItem {
     return a.slot != b.slot ? a.slot < b.slot : a.local_item < b.local_item;
   }
 };
-
-// One rank's candidate for one query, on its way to the query's owner.
-struct Candidate {
-  std::uint32_t owner_position;  // the query's position among the owner's queries of this round
-  ItemIndex item;
-  float score;
-};
-
-template <class Count>
-std::vector<std::uint64_t> exclusive_prefix(const std::vector<Count>& counts) {
-  std::vector<std::uint64_t> prefix(counts.size() + 1, 0);
-  std::partial_sum(counts.begin(), counts.end(), prefix.begin() + 1);
-  return prefix;
-}
 
 // The shared column count of all non-empty query and item matrices; throws collectively when they differ.
 Eigen::Index common_dimension(Context& ctx, const Eigen::Ref<const RowMatrix>& queries,
@@ -138,7 +125,6 @@ RankedLists score_rounds(Context& ctx, const Eigen::Ref<const RowMatrix>& query_
   const Eigen::Index query_tile = static_cast<Eigen::Index>(
       std::min<std::uint64_t>({kQueryTile, query_block, std::max<std::uint64_t>(1, total_queries)}));
   RowMatrix scores(query_tile, item_block);
-  std::vector<ScoredItem> taken;
   for (std::uint64_t round_first = 0; round_first < total_queries; round_first += query_block) {
     const std::uint64_t round_end = std::min<std::uint64_t>(total_queries, round_first + query_block);
     // This rank's queries in the round: local rows [first, first + count).
@@ -189,25 +175,7 @@ RankedLists score_rounds(Context& ctx, const Eigen::Ref<const RowMatrix>& query_
     }
 
     // 4. Each query's candidates return to its owner, which keeps the best K of them.
-    std::vector<Candidate> candidates;
-    std::vector<std::size_t> candidate_counts(comm.size(), 0);
-    for (int owner = 0; owner < comm.size(); ++owner)
-      for (std::uint64_t s = slot_prefix[owner]; s < slot_prefix[owner + 1]; ++s) {
-        taken.clear();
-        selectors[s].take_sorted(taken);
-        for (const ScoredItem& item : taken)
-          candidates.push_back({static_cast<std::uint32_t>(s - slot_prefix[owner]), item.item, item.score});
-        candidate_counts[owner] += taken.size();
-      }
-    auto received = comm::alltoallv(comm, std::span<const Candidate>(candidates),
-                                    std::span<const std::size_t>(candidate_counts));
-    for (std::size_t q = 0; q < count; ++q) selectors[q].reset(ids[first + q]);
-    for (const Candidate& candidate : received)
-      selectors[candidate.owner_position].offer(candidate.item, candidate.score);
-    for (std::size_t q = 0; q < count; ++q) {
-      selectors[q].take_sorted(result.entries);
-      result.close_list();
-    }
+    merge_candidates_at_owners(comm, selectors, slot_prefix, ids.subspan(first, count), result);
   }
   return result;
 }
