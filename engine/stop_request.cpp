@@ -26,8 +26,12 @@ static_assert(std::atomic<int>::is_always_lock_free);
 // however long it takes: so the default is 20 s inside a Slurm job and no limit elsewhere.
 unsigned stop_grace_seconds = 0;
 char grace_message[256] = "";
+// Set once every rank's checkpoint is written: a stop can no longer lose work.
+std::atomic<bool> checkpoint_complete{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
 
 extern "C" void give_up_stopping(int) {
+  if (checkpoint_complete.load()) _exit(kExitStopped);
   if (write(STDERR_FILENO, grace_message, std::strlen(grace_message)) < 0) {
     // Nothing else to do: the exit below is what matters.
   }
@@ -40,6 +44,7 @@ extern "C" void give_up_stopping(int) {
 extern "C" void remember_stop_signal(int signal_number) {
   int expected = 0;
   if (!received_signal.compare_exchange_strong(expected, signal_number)) {
+    if (checkpoint_complete.load()) _exit(kExitStopped);
     std::signal(signal_number, SIG_DFL);
     std::raise(signal_number);
     return;
@@ -84,6 +89,10 @@ bool stop_requested(comm::Communicator& comm) {
   return comm::allreduce_max(comm, local) != 0;
 }
 
+void mark_stop_checkpointed() {
+  checkpoint_complete.store(true);
+}
+
 void simulate_stop_signal(int signal_number) {
   int expected = 0;
   received_signal.compare_exchange_strong(expected, signal_number);
@@ -92,6 +101,7 @@ void simulate_stop_signal(int signal_number) {
 void clear_stop_signal() {
   alarm(0);
   received_signal.store(0);
+  checkpoint_complete.store(false);
 }
 
 }  // namespace tailflow

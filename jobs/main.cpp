@@ -108,7 +108,15 @@ int main(int argc, char** argv) {
     // Subcommand options start after the subcommand's name; argv[0] stays as the program name.
     std::vector<char*> args = {argv[0]};
     for (int i = consumed; i < argc; ++i) args.push_back(argv[i]);
-    return run_subcommand(ctx, found->second, static_cast<int>(args.size()), args.data());
+    try {
+      return run_subcommand(ctx, found->second, static_cast<int>(args.size()), args.data());
+    } catch (const StopRequested&) {
+      // Every rank stops at the same point (the decision is collective). Once all have got here, every
+      // checkpoint is complete, so a rank killed while it shuts down has lost nothing.
+      world.barrier();
+      mark_stop_checkpointed();
+      throw;
+    }
   } catch (const po::error& e) {
     // Every rank parsed the same options, so every rank is here: report once, end normally.
     if (rank == 0)

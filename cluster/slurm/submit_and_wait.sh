@@ -8,8 +8,9 @@
 # when --timeout passed first: the job is then cancelled). A requeued job is not over: it is waited for.
 #
 #   --timeout S        give up (and scancel) after S seconds (default: wait for ever)
-#   --start-requeued   start a requeued job at once: Slurm otherwise holds it ~2 minutes (BeginTime). Needs
-#                      an operator or root; for tests on the local cluster.
+#   --start-requeued   start a requeued job as soon as its previous run has left this machine: Slurm
+#                      otherwise holds it ~2 minutes (BeginTime). Needs an operator or root; for tests on
+#                      the local cluster (its only node is this machine).
 #   --job-id-file F    write the job id to F as soon as it is known (to signal or requeue it meanwhile)
 #
 # sbatch --wait polls slowly (2 s, 8 s, then every 32 s); this polls `scontrol show job` every second, which
@@ -26,7 +27,7 @@ while (($# > 0)); do
     --start-requeued) start_requeued=1 && shift ;;
     --job-id-file) job_id_file=$2 && shift 2 ;;
     -h | --help)
-      sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *) break ;;
@@ -83,6 +84,14 @@ is_final() {
   esac
 }
 
+# Is a process of job ID's previous run still alive here (its slurmstepd, "slurmstepd: [ID.batch]")? Slurm
+# shows a requeued job PENDING while the node may still be tearing its last run down; starting the same job
+# id again at that moment can fail the new run at launch (its end status then reads FAILED).
+previous_run_present() {
+  local job_id=${1%%_*}
+  pgrep -f "^slurmstepd: \[${job_id}\." >/dev/null 2>&1
+}
+
 start=$SECONDS
 last_report=""
 while :; do
@@ -100,7 +109,8 @@ while :; do
   all_final=1
   while read -r id state code restarts reason; do
     is_final "$state" || all_final=0
-    if ((start_requeued)) && [[ $state == PENDING && $reason == BeginTime ]] && ((restarts > 0)); then
+    if ((start_requeued)) && [[ $state == PENDING && $reason == BeginTime ]] && ((restarts > 0)) &&
+      ! previous_run_present "$id"; then
       scontrol update JobId="$id" StartTime=now >/dev/null 2>&1 || true
     fi
   done <<<"$lines"

@@ -114,6 +114,7 @@ check_interrupted_als() {
   if ((status != 0)) || ! grep -q "COMPLETED, exit code 0, restarts 1" "$work/$name.result"; then
     fail "$name: expected COMPLETED after 1 restart, got status $status; its output:"
     tail -n 30 "$work/$name.out" "$work/$name.wait"
+    controller_log_of "$(cat "$work/$name.id")"
     exit $failures
   fi
   grep -q "stopped: stop signal after ALS iteration" "$work/$name.out" || fail "$name: ALS did not stop cleanly"
@@ -126,6 +127,12 @@ check_interrupted_als() {
   same_embeddings "$work/reference/embeddings.h5" "$work/$name/embeddings.h5" ||
     fail "$name: resumed embeddings differ from the uninterrupted run"
   exit $failures
+}
+
+# What slurmctld and slurmd logged about job ID: the reason behind an unexpected state.
+controller_log_of() {
+  echo "--- slurmctld/slurmd on job $1:"
+  grep -h -E "JobId=$1\b|job_id $1\b|StepId=$1\.|job $1\b" "$TAILFLOW_SLURM_STATE"/log/slurm{ctld,d}.log | tail -n 40
 }
 
 wait_for_reference() {

@@ -92,5 +92,33 @@ TEST(StopRequest, WarningSignalStartsNoDeadline) {
       ::testing::ExitedWithCode(7), "");
 }
 
+// Once every rank's checkpoint is complete, a further signal (srun's SIGTERM to the ranks still shutting
+// down when a peer exited with 75 first) ends the process with the "stopped" status, not as killed.
+TEST(StopRequest, SignalAfterTheCheckpointExitsAsStopped) {
+  if (testing::using_mpi()) GTEST_SKIP() << "forks; runs on the threads backend only";
+  EXPECT_EXIT(
+      {
+        install_stop_signal_handlers();
+        std::raise(SIGUSR1);
+        mark_stop_checkpointed();
+        std::raise(SIGTERM);
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(kExitStopped), "");
+}
+
+// Before that point a second signal still ends the process at once, the default way.
+TEST(StopRequest, SecondSignalBeforeTheCheckpointKills) {
+  if (testing::using_mpi()) GTEST_SKIP() << "forks; runs on the threads backend only";
+  EXPECT_EXIT(
+      {
+        install_stop_signal_handlers();
+        std::raise(SIGUSR1);
+        std::raise(SIGTERM);
+        std::_Exit(0);
+      },
+      ::testing::KilledBySignal(SIGTERM), "");
+}
+
 }  // namespace
 }  // namespace tailflow
