@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
 
 #include "engine/error.hpp"
 #include "engine/io/parse_number.hpp"
@@ -38,6 +39,25 @@ std::string unescape(const std::string& value) {
   return out;
 }
 
+std::string header_name(io::HeaderMode mode) {
+  switch (mode) {
+    case io::HeaderMode::kPresent:
+      return "present";
+    case io::HeaderMode::kAbsent:
+      return "absent";
+    case io::HeaderMode::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+io::HeaderMode header_mode(const std::string& name) {
+  if (name == "present") return io::HeaderMode::kPresent;
+  if (name == "absent") return io::HeaderMode::kAbsent;
+  if (name == "auto") return io::HeaderMode::kAuto;
+  throw Error(fmt::format("feature recipe: header mode '{}'", name));
+}
+
 class Writer {
  public:
   void put(const std::string& key, const std::string& value) { text_ += key + "=" + escape(value) + "\n"; }
@@ -53,6 +73,21 @@ class Writer {
     for (std::size_t i = 0; i < values.size(); ++i) put(fmt::format("{}.{}", key, i), values[i]);
   }
   const std::string& text() const { return text_; }
+
+  // The visit_recipe() interface: write each field.
+  template <class T>
+  void field(const std::string& key, const T& value) {
+    put(key, value);
+  }
+  template <class T>
+  void field(const std::string& key, const std::vector<T>& values) {
+    put_list(key, values);
+  }
+  void field(const std::string& key, const std::optional<std::string>& value) {
+    put(key, value.value_or(""));
+    put(key + "_given", value.has_value());
+  }
+  void field(const std::string& key, io::HeaderMode mode) { put(key, header_name(mode)); }
 
  private:
   std::string text_;
@@ -100,27 +135,71 @@ class Reader {
     return values;
   }
 
+  // The visit_recipe() interface: read each field back.
+  void field(const std::string& key, std::string& value) const { value = text(key); }
+  void field(const std::string& key, bool& value) const { value = flag(key); }
+  template <class Number>
+  void field(const std::string& key, Number& value) const {
+    value = number<Number>(key);
+  }
+  void field(const std::string& key, std::vector<std::string>& values) const { values = texts(key); }
+  void field(const std::string& key, std::vector<float>& values) const { values = floats(key); }
+  void field(const std::string& key, std::optional<std::string>& value) const {
+    value.reset();
+    if (flag(key + "_given")) value = text(key);
+  }
+  void field(const std::string& key, io::HeaderMode& mode) const { mode = header_mode(text(key)); }
+
  private:
   std::map<std::string, std::string> values_;
 };
 
-std::string header_name(io::HeaderMode mode) {
-  switch (mode) {
-    case io::HeaderMode::kPresent:
-      return "present";
-    case io::HeaderMode::kAbsent:
-      return "absent";
-    case io::HeaderMode::kAuto:
-      break;
-  }
-  return "auto";
-}
-
-io::HeaderMode header_mode(const std::string& name) {
-  if (name == "present") return io::HeaderMode::kPresent;
-  if (name == "absent") return io::HeaderMode::kAbsent;
-  if (name == "auto") return io::HeaderMode::kAuto;
-  throw Error(fmt::format("feature recipe: header mode '{}'", name));
+// Every field of a recipe and its key, in one list for both directions (const recipe: writing; mutable:
+// reading). The keys are the stored format: renaming one breaks reading older files.
+template <class Recipe, class Visitor>
+void visit_recipe(Recipe& recipe, Visitor& v) {
+  auto& c = recipe.catalog;
+  v.field("catalog.id", c.columns.id);
+  v.field("catalog.title", c.columns.title);
+  v.field("catalog.description", c.columns.description);
+  v.field("catalog.brand", c.columns.brand);
+  v.field("catalog.category", c.columns.category);
+  v.field("catalog.price", c.columns.price);
+  v.field("catalog.image", c.columns.image);
+  v.field("catalog.numeric", c.columns.numeric);
+  v.field("catalog.categorical", c.columns.categorical);
+  v.field("catalog.separator", c.separator);
+  v.field("catalog.header", c.header);
+  v.field("catalog.category_level_separator", c.category_level_separator);
+  v.field("catalog.category_value_separator", c.category_value_separator);
+  v.field("catalog.had_tags", recipe.had_tags);
+  auto& f = recipe.features;
+  v.field("features.text", f.text);
+  v.field("features.hash_bits", f.hashing.hash_bits);
+  v.field("features.word_unigrams", f.hashing.word_unigrams);
+  v.field("features.word_bigrams", f.hashing.word_bigrams);
+  v.field("features.char_ngram_min", f.hashing.char_ngram_min);
+  v.field("features.char_ngram_max", f.hashing.char_ngram_max);
+  v.field("features.text_min_df", f.hashing.min_df);
+  v.field("features.include_tags", f.include_tags);
+  v.field("features.year_from_title", f.year_from_title);
+  v.field("features.max_category_levels", f.max_category_levels);
+  v.field("features.min_count", f.min_count);
+  v.field("features.images_idx", f.images_idx);
+  v.field("features.image_root", f.image_root);
+  v.field("features.image_size", f.image_size);
+  v.field("features.image_channels", f.image_channels);
+  v.field("features.image_mean", f.image_mean);
+  v.field("features.image_std", f.image_stddev);
+  v.field("features.wordpiece_vocab", f.wordpiece_vocab);
+  v.field("features.wordpiece_digest", recipe.wordpiece_digest);
+  v.field("features.max_tokens", f.max_tokens);
+  v.field("features.text_encoder", f.text_encoder);
+  v.field("features.text_encoder_digest", recipe.text_encoder_digest);
+  v.field("features.text_pooling", f.text_pooling);
+  v.field("features.image_encoder", f.image_encoder);
+  v.field("features.image_encoder_digest", recipe.image_encoder_digest);
+  v.field("features.encoder_batch", f.encoder_batch);
 }
 
 }  // namespace
@@ -128,49 +207,7 @@ io::HeaderMode header_mode(const std::string& name) {
 std::string to_text(const FeatureRecipe& recipe) {
   Writer out;
   out.put("format", kFormat);
-  const auto& c = recipe.catalog;
-  out.put("catalog.id", c.columns.id);
-  out.put("catalog.title", c.columns.title);
-  out.put("catalog.description", c.columns.description);
-  out.put("catalog.brand", c.columns.brand);
-  out.put("catalog.category", c.columns.category);
-  out.put("catalog.price", c.columns.price);
-  out.put("catalog.image", c.columns.image);
-  out.put_list("catalog.numeric", c.columns.numeric);
-  out.put_list("catalog.categorical", c.columns.categorical);
-  out.put("catalog.separator", c.separator.value_or(""));
-  out.put("catalog.separator_given", c.separator.has_value());
-  out.put("catalog.header", header_name(c.header));
-  out.put("catalog.category_level_separator", c.category_level_separator);
-  out.put("catalog.category_value_separator", c.category_value_separator);
-  out.put("catalog.had_tags", recipe.had_tags);
-  const auto& f = recipe.features;
-  out.put("features.text", f.text);
-  out.put("features.hash_bits", f.hashing.hash_bits);
-  out.put("features.word_unigrams", f.hashing.word_unigrams);
-  out.put("features.word_bigrams", f.hashing.word_bigrams);
-  out.put("features.char_ngram_min", f.hashing.char_ngram_min);
-  out.put("features.char_ngram_max", f.hashing.char_ngram_max);
-  out.put("features.text_min_df", f.hashing.min_df);
-  out.put("features.include_tags", f.include_tags);
-  out.put("features.year_from_title", f.year_from_title);
-  out.put("features.max_category_levels", f.max_category_levels);
-  out.put("features.min_count", f.min_count);
-  out.put("features.images_idx", f.images_idx);
-  out.put("features.image_root", f.image_root);
-  out.put("features.image_size", f.image_size);
-  out.put("features.image_channels", f.image_channels);
-  out.put_list("features.image_mean", f.image_mean);
-  out.put_list("features.image_std", f.image_stddev);
-  out.put("features.wordpiece_vocab", f.wordpiece_vocab);
-  out.put("features.wordpiece_digest", recipe.wordpiece_digest);
-  out.put("features.max_tokens", f.max_tokens);
-  out.put("features.text_encoder", f.text_encoder);
-  out.put("features.text_encoder_digest", recipe.text_encoder_digest);
-  out.put("features.text_pooling", f.text_pooling);
-  out.put("features.image_encoder", f.image_encoder);
-  out.put("features.image_encoder_digest", recipe.image_encoder_digest);
-  out.put("features.encoder_batch", f.encoder_batch);
+  visit_recipe(recipe, out);
   return out.text();
 }
 
@@ -179,48 +216,7 @@ FeatureRecipe recipe_from_text(const std::string& text) {
   if (in.text("format") != kFormat)
     throw Error(fmt::format("feature recipe: format '{}', expected '{}'", in.text("format"), kFormat));
   FeatureRecipe recipe;
-  auto& c = recipe.catalog;
-  c.columns.id = in.text("catalog.id");
-  c.columns.title = in.text("catalog.title");
-  c.columns.description = in.text("catalog.description");
-  c.columns.brand = in.text("catalog.brand");
-  c.columns.category = in.text("catalog.category");
-  c.columns.price = in.text("catalog.price");
-  c.columns.image = in.text("catalog.image");
-  c.columns.numeric = in.texts("catalog.numeric");
-  c.columns.categorical = in.texts("catalog.categorical");
-  if (in.flag("catalog.separator_given")) c.separator = in.text("catalog.separator");
-  c.header = header_mode(in.text("catalog.header"));
-  c.category_level_separator = in.text("catalog.category_level_separator");
-  c.category_value_separator = in.text("catalog.category_value_separator");
-  recipe.had_tags = in.flag("catalog.had_tags");
-  auto& f = recipe.features;
-  f.text = in.flag("features.text");
-  f.hashing.hash_bits = in.number<int>("features.hash_bits");
-  f.hashing.word_unigrams = in.flag("features.word_unigrams");
-  f.hashing.word_bigrams = in.flag("features.word_bigrams");
-  f.hashing.char_ngram_min = in.number<int>("features.char_ngram_min");
-  f.hashing.char_ngram_max = in.number<int>("features.char_ngram_max");
-  f.hashing.min_df = in.number<std::uint32_t>("features.text_min_df");
-  f.include_tags = in.flag("features.include_tags");
-  f.year_from_title = in.flag("features.year_from_title");
-  f.max_category_levels = in.number<int>("features.max_category_levels");
-  f.min_count = in.number<std::uint64_t>("features.min_count");
-  f.images_idx = in.text("features.images_idx");
-  f.image_root = in.text("features.image_root");
-  f.image_size = in.number<int>("features.image_size");
-  f.image_channels = in.number<int>("features.image_channels");
-  f.image_mean = in.floats("features.image_mean");
-  f.image_stddev = in.floats("features.image_std");
-  f.wordpiece_vocab = in.text("features.wordpiece_vocab");
-  recipe.wordpiece_digest = in.text("features.wordpiece_digest");
-  f.max_tokens = in.number<int>("features.max_tokens");
-  f.text_encoder = in.text("features.text_encoder");
-  recipe.text_encoder_digest = in.text("features.text_encoder_digest");
-  f.text_pooling = in.text("features.text_pooling");
-  f.image_encoder = in.text("features.image_encoder");
-  recipe.image_encoder_digest = in.text("features.image_encoder_digest");
-  f.encoder_batch = in.number<int>("features.encoder_batch");
+  visit_recipe(recipe, in);
   return recipe;
 }
 
