@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <random>
 
@@ -84,12 +83,6 @@ io::CsvReadReport raw_parse(Context& ctx, const ops::data::InteractionsLoadOptio
   return report;
 }
 
-double cpu_seconds() {
-  timespec now{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
-}
-
 // Wall and CPU seconds of one pass, each the slowest rank's. On a shared machine the CPU time shows what
 // the code costs when other processes take turns on the cores.
 struct PassTime {
@@ -101,9 +94,9 @@ template <class Pass>
 PassTime timed(Context& ctx, Pass pass) {
   ctx.comm().barrier();
   Stopwatch watch;
-  double cpu_start = cpu_seconds();
+  double cpu_start = process_cpu_seconds();
   pass();
-  double times[2] = {watch.seconds(), cpu_seconds() - cpu_start};
+  double times[2] = {watch.seconds(), process_cpu_seconds() - cpu_start};
   comm::allreduce(ctx.comm(), std::span<double>(times), comm::ReduceOp::kMax);
   return {times[0], times[1]};
 }

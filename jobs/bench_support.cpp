@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 
 #include "engine/comm/collectives.hpp"
 #include "engine/memory_usage.hpp"
@@ -28,7 +29,15 @@ JsonObject bench_header(Context& ctx, const std::string& benchmark) {
   return header;
 }
 
-std::uint64_t max_peak_rss_bytes(Context& ctx) { return comm::allreduce_max(ctx.comm(), peak_rss_bytes()); }
+double process_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
+std::uint64_t max_peak_rss_bytes(Context& ctx) {
+  return comm::allreduce_max(ctx.comm(), peak_rss_bytes());
+}
 
 void write_bench_json(Context& ctx, const std::string& path, const JsonObject& report) {
   if (!ctx.is_root()) return;

@@ -16,6 +16,10 @@ double median(std::vector<double> values);
 // Collective: {"benchmark", "ranks", "backend", "host", "version"}.
 JsonObject bench_header(Context& ctx, const std::string& benchmark);
 
+// CPU seconds this process has used (all threads): unlike wall time, not inflated by other processes
+// taking turns on the cores of a shared machine.
+double process_cpu_seconds();
+
 // Collective: maximum over ranks of the peak resident set size.
 std::uint64_t max_peak_rss_bytes(Context& ctx);
 

@@ -13,6 +13,17 @@
 
 namespace tailflow::io {
 
+bool parse_canonical_integer(std::string_view text, std::int64_t& value) {
+  if (text.empty() || text.size() > 20) return false;
+  const bool negative = text[0] == '-';
+  std::string_view digits = negative ? text.substr(1) : text;
+  // One spelling per value: no leading zero (except "0" itself) and no "-0".
+  if (digits.empty() || (digits[0] == '0' && (digits.size() > 1 || negative))) return false;
+  const char* last = text.data() + text.size();
+  auto [end, error] = std::from_chars(text.data(), last, value);
+  return error == std::errc{} && end == last;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // LocalIdTable
 
@@ -258,17 +269,36 @@ IdDictionary IdDictionary::build(Context& ctx, std::span<const std::string_view>
   std::vector<std::uint32_t> local_of(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) local_of[i] = table.intern(ids[i]);
   std::vector<IdKey> keys(table.size());
-  int all_integers = 1;
+  // {every id is an integer, every id is spelt canonically}, then the minimum over ranks.
+  std::int32_t integers[2] = {1, 1};
   for (std::uint32_t i = 0; i < keys.size(); ++i) {
     keys[i].text = table.key(i);
-    if (all_integers && !parse_integer(keys[i].text, keys[i].number)) all_integers = 0;
+    if (integers[1] && parse_canonical_integer(keys[i].text, keys[i].number)) continue;
+    integers[1] = 0;
+    if (integers[0] && !parse_integer(keys[i].text, keys[i].number)) integers[0] = 0;
   }
-  dictionary.numeric_ = comm::allreduce_min(comm, all_integers) == 1;
+  comm::allreduce(comm, std::span<std::int32_t>(integers), comm::ReduceOp::kMin);
+  dictionary.numeric_ = integers[0] == 1;
   IdOrder less{dictionary.numeric_};
   std::vector<std::uint32_t> sorted(keys.size());
   std::iota(sorted.begin(), sorted.end(), 0u);
   std::sort(sorted.begin(), sorted.end(),
             [&](std::uint32_t a, std::uint32_t b) { return less(keys[a], keys[b]); });
+
+  // Canonical integers everywhere: the same order and indices as strings give, moved as integers.
+  if (integers[1] == 1) {
+    std::vector<std::int64_t> numbers(sorted.size());
+    for (std::size_t s = 0; s < sorted.size(); ++s) numbers[s] = keys[sorted[s]].number;
+    std::vector<DenseIndex> by_sorted_position;
+    dictionary = build_integers(ctx, numbers, indices ? &by_sorted_position : nullptr);
+    if (indices) {
+      std::vector<DenseIndex> by_local(keys.size());
+      for (std::size_t s = 0; s < sorted.size(); ++s) by_local[sorted[s]] = by_sorted_position[s];
+      indices->resize(ids.size());
+      for (std::size_t i = 0; i < ids.size(); ++i) (*indices)[i] = by_local[local_of[i]];
+    }
+    return dictionary;
+  }
 
   // 2. Splitters from a regular sample of every rank's sorted ids, so owners get similar shares.
   if (ranks > 1) {
@@ -342,6 +372,91 @@ IdDictionary IdDictionary::build(Context& ctx, std::span<const std::string_view>
     for (std::size_t s = 0; s < sorted.size(); ++s) by_local[sorted[s]] = by_sorted_position[s];
     indices->resize(ids.size());
     for (std::size_t i = 0; i < ids.size(); ++i) (*indices)[i] = by_local[local_of[i]];
+  }
+  return dictionary;
+}
+
+IdDictionary IdDictionary::build_integers(Context& ctx, std::span<const std::int64_t> sorted_ids,
+                                          std::vector<DenseIndex>* indices) {
+  comm::Communicator& comm = ctx.comm();
+  const int ranks = comm.size();
+  std::string failure;
+  if (std::adjacent_find(sorted_ids.begin(), sorted_ids.end(), std::greater_equal<>()) != sorted_ids.end())
+    failure = "IdDictionary::build_integers: the ids must be sorted and distinct on each rank";
+  ctx.check_collectively(failure);
+  IdDictionary dictionary;
+  dictionary.numeric_ = true;
+
+  // 1. Splitters from a regular sample of every rank's sorted ids, so owners get similar shares.
+  if (ranks > 1) {
+    const std::size_t per_rank =
+        std::min<std::size_t>(sorted_ids.size(), 16 * static_cast<std::size_t>(ranks));
+    std::vector<std::int64_t> sample(per_rank);
+    for (std::size_t s = 0; s < per_rank; ++s)
+      sample[s] = sorted_ids[(2 * s + 1) * sorted_ids.size() / (2 * per_rank)];
+    auto all_sample = comm::allgatherv(comm, std::span<const std::int64_t>(sample));
+    std::sort(all_sample.begin(), all_sample.end());
+    if (!all_sample.empty()) {
+      for (int r = 1; r < ranks; ++r) {
+        std::int64_t splitter = all_sample[static_cast<std::size_t>(r) * all_sample.size() / ranks];
+        dictionary.splitter_numbers_.push_back(splitter);
+        dictionary.splitters_.push_back(std::to_string(splitter));
+      }
+    }
+  }
+
+  // 2. Each id to its owner (keys equal to splitter r belong to rank r). Sorted ids have non-decreasing
+  // owners, so they are already grouped.
+  std::vector<std::size_t> send_counts(static_cast<std::size_t>(ranks), 0);
+  std::size_t owner = 0;
+  for (std::int64_t id : sorted_ids) {
+    while (owner < dictionary.splitter_numbers_.size() && dictionary.splitter_numbers_[owner] < id) ++owner;
+    ++send_counts[owner];
+  }
+  std::vector<std::size_t> received_counts;
+  auto received =
+      comm::alltoallv(comm, sorted_ids, std::span<const std::size_t>(send_counts), &received_counts);
+
+  // 3. Owners merge the sorted runs from each rank and drop duplicates; a prefix sum over owners numbers
+  // them.
+  std::vector<std::int64_t>& owned = dictionary.owned_numbers_;
+  owned = received;
+  std::size_t merged_end = 0;
+  for (std::size_t count : received_counts) {
+    std::inplace_merge(owned.begin(), owned.begin() + static_cast<std::ptrdiff_t>(merged_end),
+                       owned.begin() + static_cast<std::ptrdiff_t>(merged_end + count));
+    merged_end += count;
+  }
+  owned.erase(std::unique(owned.begin(), owned.end()), owned.end());
+  char digits[24];
+  for (std::int64_t id : owned) {
+    auto end = std::to_chars(digits, digits + sizeof(digits), id).ptr;
+    dictionary.owned_arena_.append(digits, end);
+    dictionary.owned_starts_.push_back(dictionary.owned_arena_.size());
+  }
+  auto owned_counts = comm::allgather_value(comm, static_cast<std::uint64_t>(owned.size()));
+  dictionary.index_starts_.assign(owned_counts.size() + 1, 0);
+  std::inclusive_scan(owned_counts.begin(), owned_counts.end(), dictionary.index_starts_.begin() + 1);
+  dictionary.size_ = dictionary.index_starts_.back();
+  if (dictionary.size_ >= kNoIndex)
+    throw CollectiveError(fmt::format("too many distinct ids ({}): at most {} are supported",
+                                      dictionary.size_, std::uint64_t{kNoIndex} - 1));
+  dictionary.owned_begin_ =
+      static_cast<DenseIndex>(dictionary.index_starts_[static_cast<std::size_t>(comm.rank())]);
+
+  // 4. Indices back to the ranks that asked, in the order they asked. Each rank's run is sorted, so one
+  // forward walk over the owned ids finds them all.
+  if (indices) {
+    std::vector<DenseIndex> answers(received.size());
+    std::size_t at = 0;
+    for (std::size_t count : received_counts) {
+      std::size_t position = 0;
+      for (std::size_t i = 0; i < count; ++i, ++at) {
+        while (owned[position] < received[at]) ++position;
+        answers[at] = dictionary.owned_begin_ + static_cast<DenseIndex>(position);
+      }
+    }
+    *indices = send_back(comm, answers, received_counts);
   }
   return dictionary;
 }

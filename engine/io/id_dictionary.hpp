@@ -2,7 +2,8 @@
 //
 // Operators want users and items numbered densely (array indices, block layouts); outputs want the original
 // ids back. An IdDictionary does both, across ranks:
-//   - build(): every rank passes the ids it has seen. The distinct ids are range-partitioned to owner ranks
+//   - build(): every rank passes the ids it has seen (build_integers(): ids that are integers, faster). The
+//   distinct ids are range-partitioned to owner ranks
 //     (splitters from a sample of all ranks' ids, one alltoallv of bytes), each owner sorts its share, and
 //     an exclusive prefix sum of the owners' counts numbers them. Indices follow one global order — by
 //     integer value when every id is an integer, otherwise by bytes — so they do not depend on the number of
@@ -25,6 +26,10 @@ namespace tailflow::io {
 
 using DenseIndex = std::uint32_t;
 inline constexpr DenseIndex kNoIndex = std::numeric_limits<DenseIndex>::max();
+
+// True when `text` is the canonical decimal spelling of an int64 (no sign '+', no leading zero, no spaces,
+// not "-0"), whose value is then stored in `value`: such ids can travel and be compared as integers.
+bool parse_canonical_integer(std::string_view text, std::int64_t& value);
 
 // Local de-duplication: gives each distinct string a local number 0..k-1 in first-seen order and keeps a
 // copy of it, so the strings may come from a buffer that is freed afterwards. Meant for the hot loop of a
@@ -69,6 +74,11 @@ class IdDictionary {
   // If `indices` is given it receives the index of each of this rank's ids, in order.
   static IdDictionary build(Context& ctx, std::span<const std::string_view> ids,
                             std::vector<DenseIndex>* indices = nullptr);
+  // Collective. The same dictionary as build() of the ids' decimal spellings, for ids that are integers:
+  // 8 bytes per id travel instead of strings, and owners merge sorted runs instead of sorting strings.
+  // `sorted_ids` must be strictly increasing on each rank; `indices` receives the index of each.
+  static IdDictionary build_integers(Context& ctx, std::span<const std::int64_t> sorted_ids,
+                                     std::vector<DenseIndex>* indices = nullptr);
 
   // Distinct ids over all ranks.
   std::uint64_t size() const { return size_; }

@@ -9,6 +9,7 @@
 #include "engine/error.hpp"
 #include "engine/io/parse_number.hpp"
 #include "engine/stage_metrics.hpp"
+#include "operators/data/interactions_loader_id_column.hpp"
 
 namespace tailflow::ops::data {
 
@@ -141,27 +142,6 @@ std::int64_t parse_time(const io::CsvRow& row, std::size_t column) {
            fmt::format("'{}' is not a time (expected seconds since 1970 or YYYY-MM-DD[ HH:MM:SS])", shown));
 }
 
-// Interns ids with a one-entry cache: files are often sorted by user, so the same id repeats row after row.
-// The cached key is a copy (ids are short, so no allocation): reading it back from the table would cost a
-// cache miss on every row whose id differs from the last.
-class CachedInterner {
- public:
-  std::uint32_t intern(std::string_view key) {
-    if (has_last_ && key == last_key_) return last_;
-    last_ = table_.intern(key);
-    last_key_.assign(key);
-    has_last_ = true;
-    return last_;
-  }
-  const io::LocalIdTable& table() const { return table_; }
-
- private:
-  io::LocalIdTable table_;
-  bool has_last_ = false;
-  std::uint32_t last_ = 0;
-  std::string last_key_;
-};
-
 // Asks the kernel for 2 MiB pages under a large fresh buffer: filling it then takes a few hundred page
 // faults instead of one per 4 KiB, which is a large part of ingest time on virtual machines. Only a hint.
 void advise_huge_pages(void* data, std::size_t bytes) {
@@ -221,11 +201,12 @@ LoadedInteractions load_interactions(Context& ctx, const InteractionsLoadOptions
                         reader.column_label(*roles[a].second));
   }
 
-  // Parse this rank's rows; ids become local numbers first, dense global indices below.
-  CachedInterner users;
-  CachedInterner items;
-  // Rows hold the tables' local numbers until the dictionaries replace them with global indices (in place:
-  // one array of rows, not two).
+  // Parse this rank's rows; ids become codes first (their values, or local numbers), dense global indices
+  // below.
+  IdColumn users;
+  IdColumn items;
+  // Rows hold the columns' codes until the dictionaries replace them with global indices (in place: one
+  // array of rows, not two).
   std::vector<Interaction> rows;
   rows.reserve(reader.file_bytes() / std::max(1, ctx.size()) / 24 + 16);
   advise_huge_pages(rows.data(), rows.capacity() * sizeof(Interaction));
@@ -250,7 +231,7 @@ LoadedInteractions load_interactions(Context& ctx, const InteractionsLoadOptions
       weight *= *found;
     }
     std::int64_t seconds = time ? parse_time(row, *time) : 0;
-    rows.push_back({users.intern(user_id), items.intern(item_id), weight, seconds});
+    rows.push_back({users.add(user_id), items.add(item_id), weight, seconds});
   });
 
   LoadedInteractions loaded;
@@ -268,10 +249,10 @@ LoadedInteractions load_interactions(Context& ctx, const InteractionsLoadOptions
 
   std::vector<io::DenseIndex> user_index;
   std::vector<io::DenseIndex> item_index;
-  auto user_keys = users.table().keys();
-  auto item_keys = items.table().keys();
-  loaded.users = io::IdDictionary::build(ctx, user_keys, &user_index);
-  loaded.items = io::IdDictionary::build(ctx, item_keys, &item_index);
+  loaded.users = users.build(ctx, user_index);
+  loaded.items = items.build(ctx, item_index);
+  for (std::uint64_t r = 0; r < users.rows_before_switch(); ++r) rows[r].user = users.recode(rows[r].user);
+  for (std::uint64_t r = 0; r < items.rows_before_switch(); ++r) rows[r].item = items.recode(rows[r].item);
   for (auto& row : rows) {
     row.user = user_index[row.user];
     row.item = item_index[row.item];

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "engine/comm/collectives.hpp"
+#include "engine/error.hpp"
 #include "engine/io/id_dictionary.hpp"
 #include "tests/support/distributed_test.hpp"
 
@@ -85,6 +86,56 @@ TEST(IdDictionary, IntegerIdsFollowNumericOrderOnEveryRankCount) {
   EXPECT_EQ(expected.at("07"), 2u);  // "07" and "7" are distinct ids; equal values are ordered by bytes
   EXPECT_EQ(expected.at("7"), 3u);
   run_distributed([&](Context& ctx) { expect_matches(ctx, all, expected, true); });
+}
+
+TEST(IdDictionary, CanonicalIntegersAreTheirValuesOnlySpelling) {
+  std::int64_t value = 0;
+  EXPECT_TRUE(parse_canonical_integer("0", value));
+  EXPECT_EQ(value, 0);
+  EXPECT_TRUE(parse_canonical_integer("-42", value));
+  EXPECT_EQ(value, -42);
+  EXPECT_TRUE(parse_canonical_integer("9223372036854775807", value));
+  for (std::string_view text : {"", "07", "-0", "+5", " 5", "5 ", "1e3", "-", "9223372036854775808", "x1"})
+    EXPECT_FALSE(parse_canonical_integer(text, value)) << text;
+}
+
+// Canonical integer ids take build()'s integer path; build_integers() directly must number them alike.
+TEST(IdDictionary, BuildIntegersMatchesBuildOfTheSpelledIds) {
+  std::mt19937 random(5);
+  std::vector<std::string> all;
+  for (int i = 0; i < 5000; ++i)
+    all.push_back(std::to_string(random() % 4 == 0 ? -17 : static_cast<long>(random() % 3000) - 100));
+  auto numeric_less = [](const std::string& a, const std::string& b) {
+    return std::stoll(a) < std::stoll(b);
+  };
+  auto expected = reference(all, numeric_less);
+  run_distributed([&](Context& ctx) {
+    expect_matches(ctx, all, expected, true);
+    // Each rank's distinct values, sorted.
+    std::vector<std::int64_t> mine;
+    for (auto id : share_of(all, ctx)) mine.push_back(std::stoll(std::string(id)));
+    std::sort(mine.begin(), mine.end());
+    mine.erase(std::unique(mine.begin(), mine.end()), mine.end());
+    std::vector<DenseIndex> indices;
+    auto dictionary = IdDictionary::build_integers(ctx, mine, &indices);
+    EXPECT_TRUE(dictionary.numeric());
+    EXPECT_EQ(dictionary.size(), expected.size());
+    ASSERT_EQ(indices.size(), mine.size());
+    for (std::size_t i = 0; i < mine.size(); ++i) EXPECT_EQ(indices[i], expected.at(std::to_string(mine[i])));
+    auto strings = dictionary.all_strings(ctx);
+    for (const auto& [id, index] : expected) EXPECT_EQ(strings[index], id);
+    std::vector<std::string_view> query = {"2899", "07", "-17", "3000"};
+    auto found = dictionary.lookup(ctx, query);
+    EXPECT_EQ(found, (std::vector<DenseIndex>{expected.at("2899"), kNoIndex, expected.at("-17"), kNoIndex}));
+  });
+}
+
+TEST(IdDictionary, BuildIntegersRejectsUnsortedIds) {
+  run_distributed([&](Context& ctx) {
+    std::vector<std::int64_t> ids = {1, 5, 5};
+    if (ctx.rank() > 0) ids = {2};
+    EXPECT_THROW(IdDictionary::build_integers(ctx, ids), CollectiveError);
+  });
 }
 
 TEST(IdDictionary, StringIdsFollowByteOrder) {

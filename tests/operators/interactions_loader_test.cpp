@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -64,6 +65,41 @@ TEST(InteractionsLoader, MovieLensHeaderFindsTheColumnsByName) {
     auto all = comm::allgatherv(ctx.comm(), std::span<const Interaction>(loaded.local));
     ASSERT_EQ(all.size(), 4u);
     EXPECT_EQ(all[2], (Interaction{2, 1, 4.0f, 1260759185}));
+  });
+}
+
+// Integer ids are kept as values while parsing; a later id that is not a small canonical integer switches
+// the column to a table mid-file (on some ranks only, with several ranks). Indices must not change.
+TEST(InteractionsLoader, IdsThatStopBeingSmallIntegersMidFile) {
+  TempDir dir;
+  std::string text = "user,item\n";
+  std::vector<std::string> expected;
+  for (int i = 0; i < 60; ++i) {
+    std::string user = std::to_string(i % 7);
+    std::string item = std::to_string((i * 13) % 23);
+    if (i == 45) item = "007";      // a leading zero: not the value 7's spelling
+    if (i == 50) user = "u-x";      // a name
+    if (i == 55) item = "9999999";  // beyond the bitmap
+    text += user + "," + item + "\n";
+    expected.push_back(user + " " + item + " 1 0");
+  }
+  std::string path = dir.write("mixed.csv", text);
+  run_distributed([&](Context& ctx) {
+    InteractionsLoadOptions options;
+    options.path = path;
+    auto loaded = load_interactions(ctx, options);
+    EXPECT_EQ(external_rows(ctx, loaded), expected);
+    EXPECT_FALSE(loaded.users.numeric());  // "u-x"
+    EXPECT_TRUE(loaded.items.numeric());   // "007" parses as an integer
+    auto users = loaded.users.all_strings(ctx);
+    EXPECT_EQ(users, (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6", "u-x"}));
+    auto items = loaded.items.all_strings(ctx);
+    ASSERT_GE(items.size(), 3u);
+    EXPECT_EQ(items[0], "0");
+    EXPECT_EQ(items.back(), "9999999");
+    auto seven = std::find(items.begin(), items.end(), "7");
+    ASSERT_NE(seven, items.begin());
+    EXPECT_EQ(*(seven - 1), "007");  // equal values ordered by bytes
   });
 }
 
