@@ -231,6 +231,17 @@ int IdDictionary::owner_of(std::int64_t number, std::string_view text) const {
   return static_cast<int>(low);
 }
 
+void IdDictionary::number_owned_ids(comm::Communicator& comm) {
+  auto owned_counts = comm::allgather_value(comm, static_cast<std::uint64_t>(owned_starts_.size() - 1));
+  index_starts_.assign(owned_counts.size() + 1, 0);
+  std::inclusive_scan(owned_counts.begin(), owned_counts.end(), index_starts_.begin() + 1);
+  size_ = index_starts_.back();
+  if (size_ >= kNoIndex)
+    throw CollectiveError(fmt::format("too many distinct ids ({}): at most {} are supported", size_,
+                                      std::uint64_t{kNoIndex} - 1));
+  owned_begin_ = static_cast<DenseIndex>(index_starts_[static_cast<std::size_t>(comm.rank())]);
+}
+
 DenseIndex IdDictionary::find_owned(std::int64_t number, std::string_view text) const {
   IdOrder less{numeric_};
   IdKey key{number, text};
@@ -349,15 +360,7 @@ IdDictionary IdDictionary::build(Context& ctx, std::span<const std::string_view>
     dictionary.owned_starts_.push_back(dictionary.owned_arena_.size());
     if (dictionary.numeric_) dictionary.owned_numbers_.push_back(key.number);
   }
-  auto owned_counts = comm::allgather_value(comm, static_cast<std::uint64_t>(owned.size()));
-  dictionary.index_starts_.assign(owned_counts.size() + 1, 0);
-  std::inclusive_scan(owned_counts.begin(), owned_counts.end(), dictionary.index_starts_.begin() + 1);
-  dictionary.size_ = dictionary.index_starts_.back();
-  if (dictionary.size_ >= kNoIndex)
-    throw CollectiveError(fmt::format("too many distinct ids ({}): at most {} are supported",
-                                      dictionary.size_, std::uint64_t{kNoIndex} - 1));
-  dictionary.owned_begin_ =
-      static_cast<DenseIndex>(dictionary.index_starts_[static_cast<std::size_t>(comm.rank())]);
+  dictionary.number_owned_ids(comm);
 
   // 5. Indices back to the ranks that asked, in the order they asked.
   if (indices) {
@@ -434,15 +437,7 @@ IdDictionary IdDictionary::build_integers(Context& ctx, std::span<const std::int
     dictionary.owned_arena_.append(digits, end);
     dictionary.owned_starts_.push_back(dictionary.owned_arena_.size());
   }
-  auto owned_counts = comm::allgather_value(comm, static_cast<std::uint64_t>(owned.size()));
-  dictionary.index_starts_.assign(owned_counts.size() + 1, 0);
-  std::inclusive_scan(owned_counts.begin(), owned_counts.end(), dictionary.index_starts_.begin() + 1);
-  dictionary.size_ = dictionary.index_starts_.back();
-  if (dictionary.size_ >= kNoIndex)
-    throw CollectiveError(fmt::format("too many distinct ids ({}): at most {} are supported",
-                                      dictionary.size_, std::uint64_t{kNoIndex} - 1));
-  dictionary.owned_begin_ =
-      static_cast<DenseIndex>(dictionary.index_starts_[static_cast<std::size_t>(comm.rank())]);
+  dictionary.number_owned_ids(comm);
 
   // 4. Indices back to the ranks that asked, in the order they asked. Each rank's run is sorted, so one
   // forward walk over the owned ids finds them all.

@@ -102,6 +102,9 @@ class IdDictionary {
   int owner_of(std::int64_t number, std::string_view text) const;
   // Index of an owned id, or kNoIndex.
   DenseIndex find_owned(std::int64_t number, std::string_view text) const;
+  // Collective, once this rank's sorted owned ids are in place: dense indices follow rank order, so rank r's
+  // first index is the number of ids owned by ranks below it.
+  void number_owned_ids(comm::Communicator& comm);
 
   std::uint64_t size_ = 0;
   bool numeric_ = false;
