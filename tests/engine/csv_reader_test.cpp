@@ -11,11 +11,13 @@
 #include "engine/error.hpp"
 #include "engine/io/csv_reader.hpp"
 #include "tests/support/distributed_test.hpp"
+#include "tests/support/expect_error.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace tailflow::io {
 namespace {
 
+using testing::collective_error;
 using testing::run_distributed;
 namespace fs = std::filesystem;
 
@@ -42,16 +44,6 @@ std::vector<std::string> read_all(Context& ctx, CsvReader& reader, CsvReadReport
     }
   }
   return rows;
-}
-
-// The message of the CollectiveError `action` throws, or "" if it throws none.
-std::string collective_error(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const CollectiveError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(ParseNumber, StrictWholeFieldParsing) {

@@ -14,11 +14,13 @@
 #include "engine/error.hpp"
 #include "operators/features/feature_extraction.hpp"
 #include "tests/support/distributed_test.hpp"
+#include "tests/support/expect_error.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace tailflow::ops::features {
 namespace {
 
+using testing::collective_error;
 using testing::run_distributed;
 namespace fs = std::filesystem;
 
@@ -42,15 +44,6 @@ CatalogOptions options_for(const TempDir& dir) {
   options.columns.categorical = {"color"};
   options.tag_files = {dir.write("tags.csv", kTags)};
   return options;
-}
-
-std::string collective_error(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const CollectiveError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(FeaturesCatalog, NumbersRowsLikeTheInteractionsAndReportsColdAndUnknownItems) {

@@ -12,11 +12,13 @@
 #include "engine/comm/collectives.hpp"
 #include "engine/error.hpp"
 #include "tests/support/distributed_test.hpp"
+#include "tests/support/expect_error.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace tailflow::ops::data {
 namespace {
 
+using testing::collective_error;
 using testing::run_distributed;
 namespace fs = std::filesystem;
 
@@ -32,15 +34,6 @@ std::vector<std::string> external_rows(Context& ctx, const LoadedInteractions& l
     rows.push_back(users.at(row.user) + " " + items.at(row.item) + " " + fmt::format("{:g}", row.value) +
                    " " + std::to_string(row.time));
   return rows;
-}
-
-std::string collective_error(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const CollectiveError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(InteractionsLoader, MovieLensHeaderFindsTheColumnsByName) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 
@@ -20,6 +21,16 @@ void expect_error(Call call, std::initializer_list<std::string> parts) {
     std::string message = error.what();
     for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
   }
+}
+
+// The message of the CollectiveError `action` throws (the error every rank reports), or "" if it throws none.
+inline std::string collective_error(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const CollectiveError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace tailflow::testing
