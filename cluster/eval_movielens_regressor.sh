@@ -7,14 +7,18 @@
 # Protocol A (few-shot probe items): for each seed and each m in SHOTS, a few-shot split keeps m training
 #   interactions of 20% of the items with >= 15 interactions; ALS trains on the rest; the regressor learns the
 #   ALS vectors from content (title words, year, genres, tags); every user with a relevant test item ranks all
-#   probe items with each item-vector source: als, content, blend, prior, als-full (ALS on all the ratings).
+#   probe items with each item-vector source: als, content, blend, prior, als-full (ALS on all the ratings),
+#   and the linear baseline: ridge (cluster/ridge_baseline.py: ridge regression from the same features to the
+#   same ALS vectors, alpha tuned on held-out head items) and ridge-blend (blended like blend).
 # Protocol B (natural tail): per-user random 80/20 split; buckets head/tail/cold; blend keeps ALS vectors for
 #   head items (--als-min = the head threshold), so head quality must not drop.
 # Relevant = test rating >= 4 in both. Every rating is an ALS interaction.
 #
 # Environment: TAILFLOW (default build/jobs/tailflow), DATASETS (default ../shared/datasets), RANKS (default 1),
 # MPIEXEC (default mpiexec), SEEDS (default "1 2 3"), SHOTS (default "0 1 3"), TRAIN_OPTIONS and
-# EMBED_OPTIONS (extra options, e.g. for ablations). About 2 minutes per seed and m on one idle core.
+# EMBED_OPTIONS (extra options, e.g. for ablations), PROTOCOLS (default "A B"), RIDGE (default 1; 0 skips the
+# ridge baseline), PYTHON (default /usr/bin/python3, with numpy, scipy, scikit-learn and h5py). About 2 minutes
+# per seed and m on one idle core, and a minute more for the ridge baseline.
 # Prints Markdown tables and writes OUT_DIR/summary.md and OUT_DIR/summary.json.
 set -euo pipefail
 if [[ $(id -u) -eq 0 ]]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
@@ -25,6 +29,9 @@ RANKS=${RANKS:-1}
 MPIEXEC=${MPIEXEC:-mpiexec}
 SEEDS=${SEEDS:-"1 2 3"}
 SHOTS=${SHOTS:-"0 1 3"}
+PROTOCOLS=${PROTOCOLS:-"A B"}
+RIDGE=${RIDGE:-1}
+PYTHON=${PYTHON:-/usr/bin/python3}
 out=${1:-movielens-regressor}
 data=$DATASETS/ml-latest-small
 for f in ratings.csv movies.csv tags.csv; do
@@ -70,17 +77,26 @@ for seed in $SEEDS; do
   tailflow als --interactions "$data/ratings.csv" --on-bad-row skip --out "$full" --seed "$seed" "${als[@]}"
 
   for m in $SHOTS; do
+    [[ " $PROTOCOLS " == *" A "* ]] || break
     dir=$out/A-m$m-s$seed
     tailflow split --interactions "$data/ratings.csv" --on-bad-row skip --method few-shot --shots "$m" \
       --seed "$seed" --out "$dir/split"
     chain "$dir" "$seed"
+    ridge=()
+    if ((RIDGE)); then
+      "$PYTHON" "$here/cluster/ridge_baseline.py" --features "$dir/features" --embeddings "$dir/als/embeddings.h5" \
+        --head-min 1 --alphas 3,10 --seed "$seed" --out "$dir/ridge.h5" --blend-out "$dir/ridge_blend.h5" \
+        --json "$dir/ridge.json" >"$dir/ridge.txt"
+      ridge=(--source ridge="$dir/ridge.h5" --source ridge-blend="$dir/ridge_blend.h5")
+    fi
     tailflow evaluate --protocol A --train "$dir/split/train.csv" --test "$dir/split/test.csv" \
       --embeddings "$dir/als/embeddings.h5" --source content="$dir/content.h5" --source blend="$dir/blend.h5" \
-      --source prior="$dir/prior.h5" --source als-full="$full/embeddings.h5" --features "$dir/features" \
-      --relevance-threshold 4 --k 10 --seed "$seed" --out "$dir/evaluation.json" \
+      --source prior="$dir/prior.h5" --source als-full="$full/embeddings.h5" "${ridge[@]}" \
+      --features "$dir/features" --relevance-threshold 4 --k 10 --seed "$seed" --out "$dir/evaluation.json" \
       --markdown "$dir/evaluation.md" >"$dir/evaluation.txt"
   done
 
+  [[ " $PROTOCOLS " == *" B "* ]] || continue
   dir=$out/B-s$seed
   tailflow split --interactions "$data/ratings.csv" --on-bad-row skip --method random --test-fraction 0.2 \
     --seed "$seed" --out "$dir/split"

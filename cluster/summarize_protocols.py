@@ -14,6 +14,17 @@ import sys
 
 METRICS = (("ndcg", "NDCG@10"), ("map", "MAP@10"), ("recall", "Recall@10"))
 LEARNED = ("content", "blend", "prior")
+LINEAR = ("ridge", "ridge-blend")  # cluster/ridge_baseline.py, when the run has it
+
+
+def best_of(reports, names):
+    """(source, mean NDCG@10) of the best of `names` on the probe items; (None, nan) when none was run."""
+    best, best_mean = None, float("nan")
+    for source in names:
+        values = metric_values(reports, "probe", source, "ndcg")
+        if values and (best is None or statistics.mean(values) > best_mean):
+            best, best_mean = source, statistics.mean(values)
+    return best, best_mean
 
 
 def load(path):
@@ -84,11 +95,7 @@ def main():
         print("|---|---|---|---|---|")
         for m in args.shots:
             als = metric_values(per_m[m], "probe", "als", "ndcg")
-            best, best_mean = None, -1.0
-            for source in LEARNED:
-                values = metric_values(per_m[m], "probe", source, "ndcg")
-                if values and statistics.mean(values) > best_mean:
-                    best, best_mean = source, statistics.mean(values)
+            best, best_mean = best_of(per_m[m], LEARNED)
             als_mean = statistics.mean(als) if als else float("nan")
             ratio = best_mean / als_mean if als and als_mean > 0 else float("nan")
             print(f"| {m} | {best} | {best_mean:.4f} | {als_mean:.4f} | {ratio:.2f}× |")
@@ -99,6 +106,17 @@ def main():
                 "sources": {s: {metric: metric_values(per_m[m], "probe", s, metric) for metric, _ in METRICS}
                             for s in sources},
             }
+        if any(best_of(per_m[m], LINEAR)[0] for m in args.shots):
+            print("\nBest learned source against the linear baseline (ridge regression, same features and splits):\n")
+            print("| m | best source | NDCG@10 | best ridge source | NDCG@10 | difference |")
+            print("|---|---|---|---|---|---|")
+            for m in args.shots:
+                best, best_mean = best_of(per_m[m], LEARNED)
+                linear, linear_mean = best_of(per_m[m], LINEAR)
+                print(f"| {m} | {best} | {best_mean:.4f} | {linear} | {linear_mean:.4f} | "
+                      f"{best_mean - linear_mean:+.4f} |")
+                summary["protocol_a"][m]["linear_source"] = linear
+                summary["protocol_a"][m]["linear_ndcg"] = linear_mean
         print("\n95% bootstrap intervals of NDCG@10 (over users), per seed and m:\n")
         for m in args.shots:
             for seed, report in zip(args.seeds, per_m[m]):

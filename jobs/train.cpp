@@ -48,11 +48,16 @@ void add_options(po::options_description& options) {
     ("hidden", po::value<std::string>()->default_value("256"), "hidden layer widths, comma-separated ('' = none)")
     ("dropout", po::value<double>()->default_value(d.dropout), "dropout after each hidden layer")
     ("no-layer-norm", "no layer normalisation in the hidden layers")
+    ("ensemble", po::value<std::int64_t>()->default_value(d.ensemble),
+     "train N networks (seeds seed .. seed+N-1) and average their predictions")
+    ("wide", "wide & deep: add a linear path from every input straight to the outputs")
     ("bag-dims", po::value<std::int64_t>()->default_value(d.bag_dims), "width of each sparse-bag tower")
     ("categorical-dims", po::value<std::int64_t>()->default_value(d.categorical_dims),
      "embedding width per categorical column")
     ("target-normalization", po::value<std::string>()->default_value("standardize"), "standardize, l2 or none")
     ("loss", po::value<std::string>()->default_value("mse"), "mse or cosine")
+    ("count-shrinkage", po::value<double>()->default_value(d.count_shrinkage),
+     "C > 0: weigh each head item's loss n/(n+C), n = its training interactions (0: all weigh 1)")
     ("schedule", po::value<std::string>()->default_value("cosine"), "learning-rate schedule: cosine, step, constant")
     ("validation-fraction", po::value<double>()->default_value(d.validation_fraction),
      "head items held out for early stopping")
@@ -90,10 +95,13 @@ RegressorOptions regressor_options(const po::variables_map& vm, const fs::path& 
   o.hidden = parse_widths(vm["hidden"].as<std::string>());
   o.dropout = vm["dropout"].as<double>();
   o.layer_norm = vm.count("no-layer-norm") == 0;
+  o.ensemble = vm["ensemble"].as<std::int64_t>();
+  o.wide = vm.count("wide") > 0;
   o.bag_dims = vm["bag-dims"].as<std::int64_t>();
   o.categorical_dims = vm["categorical-dims"].as<std::int64_t>();
   o.targets = parse_target_normalisation(vm["target-normalization"].as<std::string>());
   o.loss = parse_loss_kind(vm["loss"].as<std::string>());
+  o.count_shrinkage = vm["count-shrinkage"].as<double>();
   o.schedule = parse_schedule_kind(vm["schedule"].as<std::string>());
   o.validation_fraction = vm["validation-fraction"].as<double>();
   o.patience = vm["patience"].as<std::int64_t>();
@@ -155,6 +163,7 @@ int run_train(Context& ctx, const po::variables_map& vm) {
   for (std::size_t i = 0; i < block.local_rows(); ++i) {
     if (join.als_rows[i] == ops::tail::kNotInAls || join.counts[i] < head_min) continue;
     targets.rows.push_back(static_cast<std::int64_t>(i));
+    targets.counts.push_back(join.counts[i]);
     const auto vector = als.vector(join.als_rows[i]);
     targets.vectors.insert(targets.vectors.end(), vector.begin(), vector.end());
   }
@@ -184,6 +193,8 @@ int run_train(Context& ctx, const po::variables_map& vm) {
         .add("train_items", report.train_items)
         .add("validation_items", report.validation_items)
         .add("parameters", report.parameters)
+        .add("ensemble", options.ensemble)
+        .add("member_validation_losses", report.member_validation_losses)
         .add("epochs", static_cast<std::int64_t>(report.epochs.size()))
         .add("best_epoch", report.best_epoch)
         .add("best_validation_loss", report.best_validation_loss)

@@ -129,6 +129,18 @@ ContentModelImpl::ContentModelImpl(const FeatureSchema& schema, const RegressorO
     width = options.hidden[h];
   }
   output_ = register_module("output", nn::Linear(width, outputs));
+  if (options.wide) {
+    for (const BagSchema& bag : schema.bags)
+      wide_bags_.push_back(register_module(
+          "wide_bag_" + bag.name,
+          nn::EmbeddingBag(nn::EmbeddingBagOptions(bag.vocabulary_size, outputs).mode(torch::kSum))));
+    for (const CategoricalSchema& column : schema.categorical)
+      wide_categorical_.push_back(
+          register_module("wide_categorical_" + column.name, nn::Embedding(column.vocabulary_size, outputs)));
+    if (!schema.numeric.empty())
+      wide_numeric_ = register_module("wide_numeric",
+                                      nn::Linear(static_cast<std::int64_t>(schema.numeric.size()), outputs));
+  }
 }
 
 torch::Tensor ContentModelImpl::dropout(const torch::Tensor& x, std::int64_t layer,
@@ -154,7 +166,14 @@ torch::Tensor ContentModelImpl::forward(const FeatureBatch& batch) {
     if (!norms_.empty()) x = norms_[h]->forward(x);
     x = dropout(torch::relu(x), static_cast<std::int64_t>(h), batch);
   }
-  return output_->forward(x);
+  torch::Tensor output = output_->forward(x);
+  for (std::size_t b = 0; b < wide_bags_.size(); ++b)
+    output = output + wide_bags_[b]->forward(batch.bag_ids[b], batch.bag_offsets[b], batch.bag_weights[b]);
+  for (std::size_t c = 0; c < wide_categorical_.size(); ++c)
+    output =
+        output + wide_categorical_[c]->forward(batch.categorical.select(1, static_cast<std::int64_t>(c)));
+  if (!wide_numeric_.is_empty()) output = output + wide_numeric_->forward(batch.numeric);
+  return output;
 }
 
 void initialise_parameters(ContentModelImpl& model, std::uint64_t seed) {
@@ -165,7 +184,9 @@ void initialise_parameters(ContentModelImpl& model, std::uint64_t seed) {
     const bool is_bias = name.ends_with(".bias");
     const bool is_norm = name.starts_with("norm_");
     const bool is_embedding = name.starts_with("bag_") || name.starts_with("categorical_");
-    if (is_norm) {
+    if (name.starts_with("wide_")) {
+      parameter.zero_();  // the linear path starts from nothing; the MLP's initial output is unchanged
+    } else if (is_norm) {
       parameter.fill_(is_bias ? 0.0 : 1.0);
     } else if (is_embedding) {
       parameter.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(parameter.size(1))), generator);

@@ -5,6 +5,8 @@
 //   numeric ──────► Linear + ReLU ──────────────────────────────────┼─► concat ─► [Linear ─► LayerNorm ─►
 //   image ────────► 3 × (Conv 3×3 ─► ReLU ─► MaxPool 2) ─► mean ─► Linear + ReLU ┤     ReLU ─► Dropout]*
 //   dense vector ─► Linear + ReLU ──────────────────────────────────┘            ─► Linear ─► k outputs
+// With options.wide, each sparse bag, categorical column and the numeric columns also map linearly straight
+// to the k outputs (EmbeddingBag / Embedding / Linear of width k, zero at the start), added to the MLP's.
 //
 // No batch-dependent layer (no BatchNorm): each item's output depends on that item alone, so splitting a
 // batch across ranks changes nothing but the order of summation. Dropout masks come from per-sample keys
@@ -66,12 +68,16 @@ class ContentModelImpl : public torch::nn::Module {
   std::vector<torch::nn::Linear> hidden_;
   std::vector<torch::nn::LayerNorm> norms_;
   torch::nn::Linear output_{nullptr};
+  // The wide (linear) path; empty unless options.wide.
+  std::vector<torch::nn::EmbeddingBag> wide_bags_;
+  std::vector<torch::nn::Embedding> wide_categorical_;
+  torch::nn::Linear wide_numeric_{nullptr};
 };
 TORCH_MODULE(ContentModel);
 
 // Sets every parameter from a generator seeded with `seed` (PyTorch's default ranges: uniform ±1/√fan_in for
-// linear and conv layers, N(0, 1/√dims) for embeddings, LayerNorm 1 and 0), so equal seeds give equal
-// weights whatever else runs on other threads.
+// linear and conv layers, N(0, 1/√dims) for embeddings, LayerNorm 1 and 0, the wide path 0), so equal seeds
+// give equal weights whatever else runs on other threads.
 void initialise_parameters(ContentModelImpl& model, std::uint64_t seed);
 
 // All parameters, in registration order, flattened into one vector (for equality checks).

@@ -134,11 +134,19 @@ void DataParallelTrainer::clear_gradients() {
   for (torch::Tensor& parameter : model_->parameters()) parameter.mutable_grad() = torch::Tensor();
 }
 
-torch::Tensor DataParallelTrainer::summed_loss(const torch::Tensor& predictions,
-                                               const torch::Tensor& targets) const {
-  if (options_.loss == LossKind::kCosine)
-    return (1 - torch::cosine_similarity(predictions, targets, 1, 1e-8)).sum();
-  return (predictions - targets).pow(2).mean(1).sum();
+torch::Tensor DataParallelTrainer::summed_loss(const torch::Tensor& predictions, const torch::Tensor& targets,
+                                               const torch::Tensor& weights) const {
+  torch::Tensor per_item = options_.loss == LossKind::kCosine
+                               ? 1 - torch::cosine_similarity(predictions, targets, 1, 1e-8)
+                               : (predictions - targets).pow(2).mean(1);
+  return weights.defined() ? (per_item * weights).sum() : per_item.sum();
+}
+
+torch::Tensor DataParallelTrainer::weight_rows(LabelledItems data, std::span<const std::int64_t> rows) {
+  if (data.weights == nullptr) return {};
+  torch::Tensor out = torch::empty({static_cast<std::int64_t>(rows.size())}, torch::kFloat);
+  for (std::size_t i = 0; i < rows.size(); ++i) out.data_ptr<float>()[i] = (*data.weights)[rows[i]];
+  return out;
 }
 
 torch::Tensor DataParallelTrainer::target_rows(LabelledItems data, std::span<const std::int64_t> rows) const {
@@ -164,7 +172,7 @@ double DataParallelTrainer::evaluate(LabelledItems data) {
     for (std::int64_t row = start; row < std::min(end, start + options_.predict_batch_size); ++row)
       rows.push_back(row);
     torch::Tensor predictions = model_->forward(make_batch(data.items, schema_, rows));
-    loss += summed_loss(predictions, target_rows(data, rows)).item<double>();
+    loss += summed_loss(predictions, target_rows(data, rows), weight_rows(data, rows)).item<double>();
   }
   model_->train();
   return comm::allreduce_sum(ctx_.comm(), loss) / static_cast<double>(n);
@@ -225,7 +233,7 @@ TrainingReport DataParallelTrainer::train(LabelledItems train, LabelledItems val
                                                         static_cast<std::uint64_t>(report.steps),
                                                         static_cast<std::uint64_t>(row)));
         torch::Tensor predictions = model_->forward(features);
-        torch::Tensor loss = summed_loss(predictions, target_rows(train, rows));
+        torch::Tensor loss = summed_loss(predictions, target_rows(train, rows), weight_rows(train, rows));
         loss.backward();
         loss_sum += loss.item<double>();
       }

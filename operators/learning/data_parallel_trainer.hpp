@@ -34,6 +34,7 @@ namespace tailflow::ops::learning {
 struct LabelledItems {
   const ItemFeatures& items;
   const std::vector<float>& targets;
+  const std::vector<float>* weights = nullptr;  // per item, multiplies its loss; null: every item weighs 1
 };
 
 class DataParallelTrainer {
@@ -54,8 +55,11 @@ class DataParallelTrainer {
  private:
   void broadcast_parameters();
   void clear_gradients();
-  torch::Tensor summed_loss(const torch::Tensor& predictions, const torch::Tensor& targets) const;
+  // Sum over the batch of each item's loss, times its weight when `weights` is defined.
+  torch::Tensor summed_loss(const torch::Tensor& predictions, const torch::Tensor& targets,
+                            const torch::Tensor& weights) const;
   torch::Tensor target_rows(LabelledItems data, std::span<const std::int64_t> rows) const;
+  static torch::Tensor weight_rows(LabelledItems data, std::span<const std::int64_t> rows);
 
   std::string checkpoint_path() const;
   void save_checkpoint(const TrainingReport& report, std::int64_t next_epoch, std::int64_t bad_epochs,

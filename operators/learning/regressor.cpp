@@ -20,7 +20,7 @@ struct TrainedRegressor::Impl {
   RegressorOptions options;
   TargetScaler scaler;
   TrainingReport report;
-  ContentModel model{nullptr};
+  std::vector<ContentModel> members;  // options.ensemble networks whose outputs are averaged
 };
 
 const FeatureSchema& TrainedRegressor::schema() const {
@@ -36,21 +36,54 @@ const TrainingReport& TrainedRegressor::report() const {
   return impl_->report;
 }
 std::int64_t TrainedRegressor::output_dims() const {
-  return impl_->model->outputs();
+  return impl_->members.front()->outputs();
 }
 std::int64_t TrainedRegressor::parameter_count() const {
   std::int64_t count = 0;
-  for (const torch::Tensor& parameter : impl_->model->parameters()) count += parameter.numel();
+  for (const ContentModel& member : impl_->members)
+    for (const torch::Tensor& parameter : member->parameters()) count += parameter.numel();
   return count;
 }
 std::vector<float> TrainedRegressor::flat_parameters() const {
-  return flatten_parameters(*impl_->model);
+  std::vector<float> flat;
+  for (const ContentModel& member : impl_->members) {
+    const std::vector<float> values = flatten_parameters(*member);
+    flat.insert(flat.end(), values.begin(), values.end());
+  }
+  return flat;
 }
 
 namespace {
 
 constexpr std::uint64_t kValidationStream = 0x5a11d;
 constexpr const char* kFormat = "tailflow-regressor 1";
+
+// Member 0 keeps the single model's file name, so a one-member model is laid out as before.
+std::string member_file(std::int64_t member) {
+  return member == 0 ? "model.pt" : fmt::format("model-{}.pt", member);
+}
+
+// The settings of ensemble member `member`: its own seed (initial weights, batch order, dropout masks) and
+// checkpoint folder. The held-out items stay those of the ensemble's seed.
+RegressorOptions member_options(const RegressorOptions& options, std::int64_t member) {
+  RegressorOptions o = options;
+  o.seed = options.seed + static_cast<std::uint64_t>(member);
+  if (member > 0 && !o.checkpoint_dir.empty())
+    o.checkpoint_dir = (std::filesystem::path(o.checkpoint_dir) / fmt::format("member-{}", member)).string();
+  return o;
+}
+
+// The members' mean output for `rows` of `items`, in the scaled target space: [rows, outputs].
+torch::Tensor ensemble_forward(const std::vector<ContentModel>& members, const ItemFeatures& items,
+                               const FeatureSchema& schema, std::span<const std::int64_t> rows) {
+  const FeatureBatch batch = make_batch(items, schema, rows);
+  torch::Tensor sum;
+  for (ContentModel member : members) {  // a holder copy shares the module; forward() is not const
+    torch::Tensor output = member->forward(batch);
+    sum = sum.defined() ? sum + output : output;
+  }
+  return sum / static_cast<double>(members.size());
+}
 
 void check_targets(Context& ctx, const ItemFeatures& items, const HeadTargets& targets) {
   std::string failure;
@@ -59,6 +92,9 @@ void check_targets(Context& ctx, const ItemFeatures& items, const HeadTargets& t
   else if (targets.vectors.size() != targets.rows.size() * static_cast<std::size_t>(targets.dims))
     failure = fmt::format("head targets: {} values for {} items of {} dimensions", targets.vectors.size(),
                           targets.rows.size(), targets.dims);
+  if (failure.empty() && !targets.counts.empty() && targets.counts.size() != targets.rows.size())
+    failure = fmt::format("head targets: {} interaction counts for {} items", targets.counts.size(),
+                          targets.rows.size());
   for (std::int64_t row : targets.rows)
     if (failure.empty() && (row < 0 || row >= static_cast<std::int64_t>(items.size())))
       failure = fmt::format("head targets: row {} is outside this rank's {} items", row, items.size());
@@ -75,6 +111,18 @@ std::vector<float> select_target_rows(const std::vector<float>& matrix, std::int
   for (std::int64_t row : rows)
     out.insert(out.end(), matrix.begin() + row * dims, matrix.begin() + (row + 1) * dims);
   return out;
+}
+
+// The loss weight n / (n + shrinkage) of each selected item (options.count_shrinkage).
+std::vector<float> count_weights(const std::vector<std::uint64_t>& counts, std::span<const std::int64_t> rows,
+                                 double shrinkage) {
+  std::vector<float> weights;
+  weights.reserve(rows.size());
+  for (std::int64_t row : rows) {
+    const auto n = static_cast<double>(counts[static_cast<std::size_t>(row)]);
+    weights.push_back(static_cast<float>(n / (n + shrinkage)));
+  }
+  return weights;
 }
 
 std::uint64_t item_ids_hash(const ItemFeatures& items) {
@@ -113,6 +161,14 @@ TrainedRegressor train_content_regressor(Context& ctx, const ItemFeatures& local
   ItemFeatures head = allgather_items(ctx, select_rows(local_items, schema, local_targets.rows), schema);
   std::vector<float> head_targets =
       comm::allgatherv(ctx.comm(), std::span<const float>(local_targets.vectors));
+  std::vector<std::uint64_t> head_counts;
+  if (options.count_shrinkage > 0) {
+    std::string missing;
+    if (local_targets.counts.size() != local_targets.rows.size())
+      missing = "count_shrinkage needs every head item's interaction count (HeadTargets::counts)";
+    ctx.check_collectively(missing);
+    head_counts = comm::allgatherv(ctx.comm(), std::span<const std::uint64_t>(local_targets.counts));
+  }
   std::vector<std::int64_t> order(head.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](auto a, auto b) { return head.item_ids[a] < head.item_ids[b]; });
@@ -132,6 +188,12 @@ TrainedRegressor train_content_regressor(Context& ctx, const ItemFeatures& local
   ItemFeatures validation_items = select_rows(head, schema, validation_rows);
   std::vector<float> train_targets = select_target_rows(head_targets, dims, train_rows);
   std::vector<float> validation_targets = select_target_rows(head_targets, dims, validation_rows);
+  std::vector<float> train_weights, validation_weights;
+  if (options.count_shrinkage > 0) {
+    train_weights = count_weights(head_counts, train_rows, options.count_shrinkage);
+    validation_weights = count_weights(head_counts, validation_rows, options.count_shrinkage);
+  }
+  const bool weighted = options.count_shrinkage > 0;
   head = ItemFeatures{};
 
   auto impl = std::make_shared<TrainedRegressor::Impl>();
@@ -140,34 +202,63 @@ TrainedRegressor train_content_regressor(Context& ctx, const ItemFeatures& local
   impl->scaler = TargetScaler::fit(train_targets, dims, options.targets);
   impl->scaler.transform(train_targets);
   impl->scaler.transform(validation_targets);
-  impl->model = ContentModel(schema, options, dims);
   ctx.log().info("regressor: {} training and {} held-out head items; features: {}", train_items.size(),
                  validation_items.size(), describe(schema));
 
-  const std::string fingerprint = fmt::format(
-      "{}|{}|{} train {} validation {} dims|ids {:x}", training_fingerprint(options), describe(schema),
-      train_items.size(), validation_items.size(), dims, item_ids_hash(train_items));
-  DataParallelTrainer trainer(ctx, impl->model, schema, options);
-  impl->report =
-      trainer.train({train_items, train_targets}, {validation_items, validation_targets}, fingerprint);
+  for (std::int64_t member = 0; member < options.ensemble; ++member) {
+    const RegressorOptions own = member_options(options, member);
+    impl->members.push_back(ContentModel(schema, own, dims));
+    const std::string fingerprint = fmt::format(
+        "{}|{}|{} train {} validation {} dims|ids {:x}", training_fingerprint(own), describe(schema),
+        train_items.size(), validation_items.size(), dims, item_ids_hash(train_items));
+    DataParallelTrainer trainer(ctx, impl->members.back(), schema, own);
+    TrainingReport report = trainer.train(
+        {train_items, train_targets, weighted ? &train_weights : nullptr},
+        {validation_items, validation_targets, weighted ? &validation_weights : nullptr}, fingerprint);
+    impl->members.back()->eval();
+    if (options.ensemble > 1)
+      ctx.log().info("regressor: ensemble member {} of {}: best held-out loss {:.5f} (epoch {})", member + 1,
+                     options.ensemble, report.best_validation_loss, report.best_epoch);
+    report.parameters += impl->report.parameters;
+    report.member_validation_losses = std::move(impl->report.member_validation_losses);
+    report.member_validation_losses.push_back(report.best_validation_loss);
+    impl->report = std::move(report);
+    if (!impl->report.finished) return TrainedRegressor(impl);  // --max-epochs-this-run: resume later
+  }
+  if (options.ensemble > 1 && !validation_rows.empty()) {
+    // The averaged prediction's held-out loss, comparable with one member's (the mean over items).
+    torch::NoGradGuard no_grad;
+    std::vector<std::int64_t> rows(validation_items.size());
+    std::iota(rows.begin(), rows.end(), 0);
+    const torch::Tensor predicted = ensemble_forward(impl->members, validation_items, schema, rows);
+    const torch::Tensor target = torch::from_blob(
+        validation_targets.data(), {static_cast<std::int64_t>(rows.size()), dims}, torch::kFloat);
+    torch::Tensor per_item = options.loss == LossKind::kMse
+                                 ? (predicted - target).pow(2).mean(1)
+                                 : 1 - torch::cosine_similarity(predicted, target, 1);
+    if (weighted)  // weighed like the members' held-out losses
+      per_item = per_item * torch::from_blob(validation_weights.data(), {per_item.size(0)}, torch::kFloat);
+    impl->report.best_validation_loss = per_item.mean().item<double>();
+    ctx.log().info("regressor: ensemble of {}: held-out loss {:.5f}", options.ensemble,
+                   impl->report.best_validation_loss);
+  }
   return TrainedRegressor(impl);
 }
 
 std::vector<float> predict(const TrainedRegressor& model, const ItemFeatures& items) {
   const TrainedRegressor::Impl& impl = *model.impl();
   validate(items, impl.schema);
-  const std::int64_t k = impl.model->outputs();
+  const std::int64_t k = impl.members.front()->outputs();
   const auto n = static_cast<std::int64_t>(items.size());
   std::vector<float> predictions(static_cast<std::size_t>(n * k));
   torch::NoGradGuard no_grad;
-  ContentModel network = impl.model;
-  network->eval();
+  for (ContentModel member : impl.members) member->eval();
   std::vector<std::int64_t> rows;
   for (std::int64_t start = 0; start < n; start += impl.options.predict_batch_size) {
     const std::int64_t end = std::min(n, start + impl.options.predict_batch_size);
     rows.resize(static_cast<std::size_t>(end - start));
     std::iota(rows.begin(), rows.end(), start);
-    torch::Tensor output = network->forward(make_batch(items, impl.schema, rows)).contiguous();
+    torch::Tensor output = ensemble_forward(impl.members, items, impl.schema, rows).contiguous();
     std::copy_n(output.data_ptr<float>(), output.numel(), predictions.data() + start * k);
   }
   impl.scaler.inverse(predictions);
@@ -177,26 +268,28 @@ std::vector<float> predict(const TrainedRegressor& model, const ItemFeatures& it
 void save_regressor(const TrainedRegressor& model, const std::string& directory) {
   const TrainedRegressor::Impl& impl = *model.impl();
   std::filesystem::create_directories(directory);
-  const std::string weights_path = (std::filesystem::path(directory) / "model.pt").string();
-  io::AtomicOutput weights(weights_path);
-  torch_call(weights_path, [&] {
-    torch::serialize::OutputArchive archive;
-    impl.model->save(archive);
-    archive.save_to(weights.temporary_path().string());
-  });
-  weights.commit();
+  for (std::size_t member = 0; member < impl.members.size(); ++member) {
+    const std::string weights_path =
+        (std::filesystem::path(directory) / member_file(static_cast<std::int64_t>(member))).string();
+    io::AtomicOutput weights(weights_path);
+    torch_call(weights_path, [&] {
+      torch::serialize::OutputArchive archive;
+      impl.members[member]->save(archive);
+      archive.save_to(weights.temporary_path().string());
+    });
+    weights.commit();
+  }
 
   KeyValues values = to_key_values(impl.options);
   values.merge(to_key_values(impl.schema));
   values.merge(impl.scaler.to_key_values());
   values["format"] = kFormat;
-  values["model.outputs"] = std::to_string(impl.model->outputs());
+  values["model.outputs"] = std::to_string(impl.members.front()->outputs());
   write_key_value_file((std::filesystem::path(directory) / "regressor.ini").string(), values);
 }
 
 TrainedRegressor load_regressor(const std::string& directory) {
   const std::string settings_path = (std::filesystem::path(directory) / "regressor.ini").string();
-  const std::string weights_path = (std::filesystem::path(directory) / "model.pt").string();
   if (!std::filesystem::exists(settings_path))
     throw Error(fmt::format("'{}' holds no trained regressor (regressor.ini is missing)", directory));
   KeyValues values = read_key_value_file(settings_path);
@@ -210,13 +303,19 @@ TrainedRegressor load_regressor(const std::string& directory) {
   if (impl->scaler.dims() != outputs)
     throw Error(fmt::format("'{}': the target scaler has {} dimensions, the model {}", settings_path,
                             impl->scaler.dims(), outputs));
-  impl->model = ContentModel(impl->schema, impl->options, outputs);
-  torch_call(weights_path, [&] {
-    torch::serialize::InputArchive archive;
-    archive.load_from(weights_path);
-    impl->model->load(archive);
-  });
-  impl->model->eval();
+  for (std::int64_t member = 0; member < impl->options.ensemble; ++member) {
+    const std::string weights_path = (std::filesystem::path(directory) / member_file(member)).string();
+    if (!std::filesystem::exists(weights_path))
+      throw Error(fmt::format("'{}': ensemble member {} of {} is missing (train the model again)",
+                              weights_path, member + 1, impl->options.ensemble));
+    impl->members.push_back(ContentModel(impl->schema, impl->options, outputs));
+    torch_call(weights_path, [&] {
+      torch::serialize::InputArchive archive;
+      archive.load_from(weights_path);
+      impl->members.back()->load(archive);
+    });
+    impl->members.back()->eval();
+  }
   return TrainedRegressor(impl);
 }
 

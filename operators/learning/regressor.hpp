@@ -29,6 +29,8 @@ struct HeadTargets {
   std::int64_t dims = 0;           // ALS factors k
   std::vector<std::int64_t> rows;  // indices into this rank's ItemFeatures
   std::vector<float> vectors;      // rows.size() × dims, row-major, in the ALS scale
+  // Training interactions per head item; needed when options.count_shrinkage > 0 (the loss weights).
+  std::vector<std::uint64_t> counts;
 };
 
 class TrainedRegressor {

@@ -65,9 +65,11 @@ void validate(const RegressorOptions& o) {
           "tower widths must be positive");
   for (std::int64_t width : o.hidden)
     require(width > 0, fmt::format("hidden width {} must be positive", width));
+  require(o.ensemble >= 1, fmt::format("ensemble size {} must be at least 1", o.ensemble));
   require(o.dropout >= 0 && o.dropout < 1, fmt::format("dropout {} must lie in [0, 1)", o.dropout));
   require(o.learning_rate > 0, fmt::format("learning rate {} must be positive", o.learning_rate));
   require(o.weight_decay >= 0, "weight decay must not be negative");
+  require(o.count_shrinkage >= 0, "count shrinkage must not be negative");
   require(o.warmup_epochs >= 0, "warm-up epochs must not be negative");
   require(o.min_lr_ratio >= 0 && o.min_lr_ratio <= 1, "min_lr_ratio must lie in [0, 1]");
   require(o.step_epochs > 0 && o.step_gamma > 0, "step_epochs and step_gamma must be positive");
@@ -96,8 +98,11 @@ KeyValues to_key_values(const RegressorOptions& o) {
   v["model.hidden"] = join(hidden);
   v["model.dropout"] = format_double(o.dropout);
   v["model.layer_norm"] = o.layer_norm ? "true" : "false";
+  v["model.ensemble"] = std::to_string(o.ensemble);
+  v["model.wide"] = o.wide ? "true" : "false";
   v["train.targets"] = to_string(o.targets);
   v["train.loss"] = to_string(o.loss);
+  v["train.count_shrinkage"] = format_double(o.count_shrinkage);
   v["train.learning_rate"] = format_double(o.learning_rate);
   v["train.weight_decay"] = format_double(o.weight_decay);
   v["train.adam_beta1"] = format_double(o.adam_beta1);
@@ -149,9 +154,12 @@ RegressorOptions regressor_options_from(const KeyValues& values) {
   }
   get("model.dropout", o.dropout);
   get("model.layer_norm", o.layer_norm);
+  get("model.ensemble", o.ensemble);
+  get("model.wide", o.wide);
   if (auto found = values.find("train.targets"); found != values.end())
     o.targets = parse_target_normalisation(found->second);
   if (auto found = values.find("train.loss"); found != values.end()) o.loss = parse_loss_kind(found->second);
+  get("train.count_shrinkage", o.count_shrinkage);
   get("train.learning_rate", o.learning_rate);
   get("train.weight_decay", o.weight_decay);
   get("train.adam_beta1", o.adam_beta1);

@@ -38,9 +38,18 @@ struct RegressorOptions {
   std::vector<std::int64_t> hidden = {256};
   double dropout = 0.1;
   bool layer_norm = true;
+  // Independently trained members (seeds seed, seed + 1, …; the same held-out items) whose predictions are
+  // averaged: the model is small next to its seed-to-seed variance on a few thousand head items.
+  std::int64_t ensemble = 1;
+  // Wide & deep: a linear path from every input (sparse bags, categorical ids, numeric columns) straight to
+  // the outputs, added to the MLP's output. It starts at zero, so it learns what a linear model would.
+  bool wide = false;
 
   TargetNormalisation targets = TargetNormalisation::kStandardise;
   LossKind loss = LossKind::kMse;
+  // > 0: each head item's loss weighs n / (n + count_shrinkage), n = its training interactions, so that the
+  // noisy ALS vectors of items with few interactions pull less (0: every item weighs 1).
+  double count_shrinkage = 0;
 
   // AdamW.
   double learning_rate = 2e-3;

@@ -36,7 +36,9 @@ struct TrainingReport {
   std::int64_t gradient_buckets = 0;
   std::int64_t steps = 0;        // optimiser steps done in total
   std::int64_t best_epoch = -1;  // by validation loss; −1 without validation
+  // With an ensemble: the averaged prediction's held-out loss (best_epoch is the last member's).
   double best_validation_loss = -1;
+  std::vector<double> member_validation_losses;  // each ensemble member's best held-out loss
   bool stopped_early = false;
   bool finished = false;                 // false when max_epochs_this_run ended the run first
   std::int64_t resumed_from_epoch = -1;  // the first epoch this run computed, when it resumed; −1 otherwise

@@ -65,6 +65,37 @@ RegressorOptions small_options() {
   return options;
 }
 
+// The shapes most tests train on: a small text bag, a brand and two numeric columns; and the same with every
+// tower (image CNN and a dense block) in use.
+constexpr SyntheticContentShape kSmallShape{
+    .dims = 3, .text_vocabulary = 40, .text_per_item = 4, .brands = 4, .numeric = 2};
+constexpr SyntheticContentShape kEveryTowerShape{.dims = 3,
+                                                 .text_vocabulary = 40,
+                                                 .text_per_item = 4,
+                                                 .brands = 4,
+                                                 .numeric = 2,
+                                                 .image_channels = 1,
+                                                 .image_side = 8,
+                                                 .dense = 3};
+
+// small_options() for a short run in batches of 16 that never stops early.
+RegressorOptions short_run(std::int64_t epochs, double validation_fraction = 0, double dropout = 0) {
+  RegressorOptions options = small_options();
+  options.epochs = epochs;
+  options.batch_size = 16;
+  options.validation_fraction = validation_fraction;
+  options.patience = 0;
+  options.dropout = dropout;
+  return options;
+}
+
+// This rank's share of `items` synthetic items, trained on collectively.
+TrainedRegressor train_share(Context& ctx, const SyntheticContentShape& shape, std::uint64_t items,
+                             const RegressorOptions& options) {
+  LocalData data = local_data(shape, items, ctx.rank(), ctx.size());
+  return train_content_regressor(ctx, data.items, synthetic_schema(shape), data.targets, options);
+}
+
 // A fresh directory, the same name on every rank.
 std::string shared_temp_dir(Context& ctx, const std::string& purpose) {
   std::string name = (std::filesystem::temp_directory_path() /
@@ -83,9 +114,7 @@ TrainedRegressor train_alone(const SyntheticContentShape& shape, std::uint64_t i
   std::unique_ptr<TrainedRegressor> model;
   comm::run_on_threads(1, [&](comm::Communicator& comm) {
     Context ctx(comm);
-    LocalData data = local_data(shape, items, 0, 1);
-    model = std::make_unique<TrainedRegressor>(
-        train_content_regressor(ctx, data.items, synthetic_schema(shape), data.targets, options));
+    model = std::make_unique<TrainedRegressor>(train_share(ctx, shape, items, options));
   });
   return *model;
 }
@@ -104,11 +133,15 @@ TEST(RegressorOptions, RoundTripThroughKeyValues) {
   options.schedule = ScheduleKind::kStep;
   options.learning_rate = 3.3e-4;
   options.seed = 1234567890123ULL;
+  options.ensemble = 4;
+  options.wide = true;
+  options.count_shrinkage = 2.5;
   RegressorOptions back = regressor_options_from(to_key_values(options));
   EXPECT_EQ(to_key_values(back), to_key_values(options));
   EXPECT_EQ(back.hidden, options.hidden);
   EXPECT_EQ(back.learning_rate, options.learning_rate);
   EXPECT_EQ(back.seed, options.seed);
+  EXPECT_EQ(back.ensemble, 4);
 
   FeatureSchema schema = synthetic_schema({.image_channels = 1, .image_side = 8, .dense = 5});
   EXPECT_EQ(feature_schema_from(to_key_values(schema)), schema);
@@ -120,6 +153,9 @@ TEST(RegressorOptions, RejectsBadSettings) {
   EXPECT_THROW(validate(options), Error);
   options = RegressorOptions{};
   options.batch_size = 0;
+  EXPECT_THROW(validate(options), Error);
+  options = RegressorOptions{};
+  options.ensemble = 0;
   EXPECT_THROW(validate(options), Error);
   EXPECT_THROW(parse_target_normalisation("zscore"), Error);
 }
@@ -307,18 +343,8 @@ TEST(Regressor, LearnsAKnownLinearMap) {
 // leave a last batch of 6, so with 4 ranks some parts are tiny. With dropout too: masks are keyed by the
 // sample, not by the rank that processes it.
 TEST(DataParallelTrainer, OneRankEqualsManyRanks) {
-  SyntheticContentShape shape{.dims = 3,
-                              .text_vocabulary = 40,
-                              .text_per_item = 4,
-                              .brands = 4,
-                              .numeric = 2,
-                              .image_channels = 1,
-                              .image_side = 8,
-                              .dense = 3};
-  RegressorOptions options = small_options();
-  options.epochs = 3;
-  options.batch_size = 16;
-  options.validation_fraction = 0;
+  const SyntheticContentShape shape = kEveryTowerShape;
+  RegressorOptions options = short_run(3);
   options.bucket_bytes = 4096;  // several buckets, some holding several parameters
   const std::uint64_t items = 70;
   const std::vector<float> without_dropout = train_alone(shape, items, options).flat_parameters();
@@ -329,9 +355,7 @@ TEST(DataParallelTrainer, OneRankEqualsManyRanks) {
       EXPECT_GT(max_abs_difference(reference, without_dropout), 1e-3);
     }
     run_distributed({1, 2, 4}, [&](Context& ctx) {
-      LocalData data = local_data(shape, items, ctx.rank(), ctx.size());
-      TrainedRegressor model =
-          train_content_regressor(ctx, data.items, synthetic_schema(shape), data.targets, options);
+      TrainedRegressor model = train_share(ctx, shape, items, options);
       EXPECT_EQ(model.report().steps, 3 * 5);
       EXPECT_GT(model.report().gradient_buckets, 2);
       std::vector<float> weights = model.flat_parameters();
@@ -352,11 +376,7 @@ TEST(DataParallelTrainer, SparseEmbeddingExchangeEqualsDenseAndMovesLess) {
   // 2000 text buckets and a brand table; a batch of 16 items with 4 n-grams touches at most 64 text rows.
   SyntheticContentShape shape{
       .dims = 3, .text_vocabulary = 2000, .text_per_item = 4, .brands = 30, .numeric = 2};
-  RegressorOptions options = small_options();
-  options.epochs = 2;
-  options.batch_size = 16;
-  options.validation_fraction = 0;
-  options.dropout = 0.2;
+  RegressorOptions options = short_run(2, 0, 0.2);
   const std::uint64_t items = 70;
   const std::vector<float> reference = train_alone(shape, items, options).flat_parameters();
   run_distributed({2, 4}, [&](Context& ctx) {
@@ -386,12 +406,9 @@ TEST(DataParallelTrainer, SparseEmbeddingExchangeEqualsDenseAndMovesLess) {
 
 // The fused AdamW step does LibTorch's arithmetic (up to rounding), weight decay included.
 TEST(DataParallelTrainer, FusedAdamWMatchesLibTorchAdamW) {
-  SyntheticContentShape shape{
-      .dims = 3, .text_vocabulary = 200, .text_per_item = 4, .brands = 4, .numeric = 2};
-  RegressorOptions options = small_options();
-  options.epochs = 3;
-  options.batch_size = 16;
-  options.validation_fraction = 0;
+  SyntheticContentShape shape = kSmallShape;
+  shape.text_vocabulary = 200;
+  RegressorOptions options = short_run(3);
   options.weight_decay = 0.05;  // large, so that decoupled decay matters
   RegressorOptions libtorch = options;
   libtorch.fused_optimizer = false;
@@ -407,14 +424,8 @@ TEST(DataParallelTrainer, FusedAdamWMatchesLibTorchAdamW) {
 // SIGTERM (as Slurm sends before a time limit) during training: every rank stops at the end of the current
 // epoch with a checkpoint, and --resume ends with exactly the weights of an uninterrupted run.
 TEST(DataParallelTrainer, StopSignalCheckpointsAndResumeFinishesTheRun) {
-  SyntheticContentShape shape{
-      .dims = 3, .text_vocabulary = 40, .text_per_item = 4, .brands = 4, .numeric = 2};
-  RegressorOptions options = small_options();
-  options.epochs = 4;
-  options.batch_size = 16;
-  options.validation_fraction = 0.2;
-  options.patience = 0;
-  options.dropout = 0.2;
+  const SyntheticContentShape shape = kSmallShape;
+  const RegressorOptions options = short_run(4, 0.2, 0.2);
   run_distributed({1, 2}, [&](Context& ctx) {
     LocalData data = local_data(shape, 60, ctx.rank(), ctx.size());
     const FeatureSchema schema = synthetic_schema(shape);
@@ -463,14 +474,9 @@ TEST(DataParallelTrainer, StopSignalCheckpointsAndResumeFinishesTheRun) {
 }
 
 TEST(DataParallelTrainer, ResumedRunEqualsUninterruptedRun) {
-  SyntheticContentShape shape{
-      .dims = 3, .text_vocabulary = 40, .text_per_item = 4, .brands = 4, .numeric = 2};
-  RegressorOptions options = small_options();
-  options.epochs = 6;
-  options.batch_size = 16;
-  options.validation_fraction = 0.2;
-  options.patience = 0;
-  options.dropout = 0.2;  // keyed by (seed, epoch, step, item), so a resumed run draws the same masks
+  const SyntheticContentShape shape = kSmallShape;
+  // Dropout is keyed by (seed, epoch, step, item), so a resumed run draws the same masks.
+  const RegressorOptions options = short_run(6, 0.2, 0.2);
   run_distributed({1, 2}, [&](Context& ctx) {
     LocalData data = local_data(shape, 80, ctx.rank(), ctx.size());
     const FeatureSchema schema = synthetic_schema(shape);
@@ -504,20 +510,11 @@ TEST(DataParallelTrainer, ResumedRunEqualsUninterruptedRun) {
 }
 
 TEST(Regressor, SavedModelPredictsTheSame) {
-  SyntheticContentShape shape{.dims = 3,
-                              .text_vocabulary = 40,
-                              .text_per_item = 4,
-                              .brands = 4,
-                              .numeric = 2,
-                              .image_channels = 1,
-                              .image_side = 8,
-                              .dense = 3};
+  const SyntheticContentShape shape = kEveryTowerShape;
   RegressorOptions options = small_options();
   options.epochs = 2;
   run_distributed({1, 2}, [&](Context& ctx) {
-    LocalData data = local_data(shape, 50, ctx.rank(), ctx.size());
-    TrainedRegressor model =
-        train_content_regressor(ctx, data.items, synthetic_schema(shape), data.targets, options);
+    TrainedRegressor model = train_share(ctx, shape, 50, options);
     const std::string dir = shared_temp_dir(ctx, "save");
     if (ctx.is_root()) save_regressor(model, dir);
     ctx.comm().barrier();
@@ -533,6 +530,122 @@ TEST(Regressor, SavedModelPredictsTheSame) {
       std::filesystem::remove_all(dir);
       EXPECT_THROW(load_regressor(dir), Error);
     }
+  });
+}
+
+// An ensemble's prediction is the mean of its members', and member i is the model one run with seed + i
+// would train (same held-out items: none here).
+TEST(Regressor, EnsembleAveragesMembersTrainedWithSuccessiveSeeds) {
+  const SyntheticContentShape shape = kSmallShape;
+  RegressorOptions options = short_run(3, 0, 0.2);
+  options.seed = 11;
+  const ItemFeatures new_items = synthetic_items(shape, 1000, 1020);
+  std::vector<float> mean;
+  std::int64_t member_parameters = 0;
+  for (std::uint64_t member = 0; member < 3; ++member) {
+    RegressorOptions single = options;
+    single.seed = options.seed + member;
+    TrainedRegressor model = train_alone(shape, 60, single);
+    member_parameters = model.parameter_count();
+    const std::vector<float> predicted = predict(model, new_items);
+    mean.resize(predicted.size(), 0.0f);
+    for (std::size_t i = 0; i < predicted.size(); ++i) mean[i] += predicted[i] / 3;
+  }
+  options.ensemble = 3;
+  run_distributed({1, 2}, [&](Context& ctx) {
+    TrainedRegressor ensemble = train_share(ctx, shape, 60, options);
+    EXPECT_EQ(ensemble.parameter_count(), 3 * member_parameters);
+    EXPECT_EQ(ensemble.report().member_validation_losses.size(), 3u);
+    const std::vector<float> predicted = predict(ensemble, new_items);
+    ASSERT_EQ(predicted.size(), mean.size());
+    EXPECT_LT(max_abs_difference(predicted, mean), 1e-4);
+
+    // Saved and loaded: every member comes back; a missing member file is named.
+    const std::string dir = shared_temp_dir(ctx, "ensemble");
+    if (ctx.is_root()) save_regressor(ensemble, dir);
+    ctx.comm().barrier();
+    TrainedRegressor loaded = load_regressor(dir);
+    EXPECT_EQ(loaded.options().ensemble, 3);
+    EXPECT_EQ(loaded.flat_parameters(), ensemble.flat_parameters());
+    EXPECT_EQ(predict(loaded, new_items), predicted);
+    ctx.comm().barrier();
+    if (ctx.is_root()) {
+      std::filesystem::remove(std::filesystem::path(dir) / "model-2.pt");
+      try {
+        load_regressor(dir);
+        ADD_FAILURE() << "expected an Error for the missing member";
+      } catch (const Error& error) {
+        EXPECT_NE(std::string(error.what()).find("member 3 of 3"), std::string::npos) << error.what();
+      }
+      std::filesystem::remove_all(dir);
+    }
+  });
+}
+
+// The wide path: one table of width k per bag and categorical column and a k-wide linear layer over the
+// numeric columns, starting at zero (so the deep part starts as without it), trained and saved with the rest.
+TEST(Regressor, WidePathAddsLinearTablesThatLearn) {
+  const SyntheticContentShape shape = kSmallShape;
+  RegressorOptions options = short_run(3);
+  RegressorOptions wide = options;
+  wide.wide = true;
+  RegressorOptions untrained = wide;
+  untrained.learning_rate = 1e-12;
+  const FeatureSchema schema = synthetic_schema(shape);
+  const TrainedRegressor deep_model = train_alone(shape, 60, options);
+  const TrainedRegressor wide_model = train_alone(shape, 60, wide);
+  std::int64_t linear = shape.numeric * shape.dims + shape.dims;
+  for (const BagSchema& bag : schema.bags) linear += bag.vocabulary_size * shape.dims;
+  for (const CategoricalSchema& column : schema.categorical) linear += column.vocabulary_size * shape.dims;
+  EXPECT_EQ(wide_model.parameter_count(), deep_model.parameter_count() + linear);
+
+  // The wide parameters come last (registered after the output layer): zero at the start, trained after.
+  const std::vector<float> start = train_alone(shape, 60, untrained).flat_parameters();
+  const std::vector<float> trained = wide_model.flat_parameters();
+  const auto first_wide = static_cast<std::ptrdiff_t>(trained.size()) - linear;
+  EXPECT_LT(max_abs_difference(std::vector<float>(start.begin() + first_wide, start.end()),
+                               std::vector<float>(linear, 0.0f)),
+            1e-6);
+  EXPECT_GT(max_abs_difference(std::vector<float>(trained.begin() + first_wide, trained.end()),
+                               std::vector<float>(linear, 0.0f)),
+            1e-3);
+
+  run_distributed({1}, [&](Context& ctx) {
+    const std::string dir = shared_temp_dir(ctx, "wide");
+    if (ctx.is_root()) save_regressor(wide_model, dir);
+    ctx.comm().barrier();
+    TrainedRegressor loaded = load_regressor(dir);
+    EXPECT_TRUE(loaded.options().wide);
+    const ItemFeatures new_items = synthetic_items(shape, 1000, 1010);
+    EXPECT_EQ(predict(loaded, new_items), predict(wide_model, new_items));
+    EXPECT_NE(predict(deep_model, new_items), predict(wide_model, new_items));
+    ctx.comm().barrier();
+    if (ctx.is_root()) std::filesystem::remove_all(dir);
+  });
+}
+
+// count_shrinkage C weighs each item's loss n/(n+C). With every n = C all weights are 1/2: the losses halve,
+// and AdamW (invariant to the gradient's scale, up to its epsilon) takes the same steps.
+TEST(Regressor, CountShrinkageWeighsEachItemsLoss) {
+  const SyntheticContentShape shape = kSmallShape;
+  const RegressorOptions options = short_run(2, 0.2);
+  RegressorOptions weighted = options;
+  weighted.count_shrinkage = 4;
+  run_distributed({1, 2}, [&](Context& ctx) {
+    LocalData data = local_data(shape, 60, ctx.rank(), ctx.size());
+    const FeatureSchema schema = synthetic_schema(shape);
+    EXPECT_THROW(train_content_regressor(ctx, data.items, schema, data.targets, weighted), Error)
+        << "the weights need the counts";
+    TrainedRegressor plain = train_content_regressor(ctx, data.items, schema, data.targets, options);
+    data.targets.counts.assign(data.targets.rows.size(), 4);
+    TrainedRegressor half = train_content_regressor(ctx, data.items, schema, data.targets, weighted);
+    for (std::size_t epoch = 0; epoch < 2; ++epoch) {
+      const double expected = plain.report().epochs[epoch].train_loss / 2;
+      EXPECT_NEAR(half.report().epochs[epoch].train_loss, expected, 1e-3 * expected) << "epoch " << epoch;
+    }
+    EXPECT_NEAR(half.report().best_validation_loss, plain.report().best_validation_loss / 2,
+                1e-3 * plain.report().best_validation_loss);
+    EXPECT_LT(max_abs_difference(half.flat_parameters(), plain.flat_parameters()), 1e-3);
   });
 }
 
