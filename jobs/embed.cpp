@@ -10,11 +10,12 @@
 //   tailflow embed --model reg/model --features feat --out items.h5
 //       content vectors for every item of a features directory (its tables must be the model's);
 //   tailflow embed --model reg/model --features feat --embeddings als/embeddings.h5 --out final.h5
-//                  [--blend-beta B] [--als-min N]
+//                  [--blend-beta B] [--als-min N] [--blend-norm count-scale|count|content]
 //       the final embeddings of every item: its ALS vector, its content vector, or a blend of the two by its
 //       training interaction count (operators/tail/blend.hpp); users/* are copied from the ALS file, so that
 //       `tailflow recommend` and `tailflow evaluate --embeddings` read the result like an ALS output.
 //   tailflow embed ... --embeddings als/embeddings.h5 --prior --interactions train.csv [--prior-below N]
+//                  [--prior-strength L]
 //       like the blend, but each tail item (1 .. N-1 interactions) gets its ALS half-step re-solved with the
 //       regulariser centred on its content vector (operators/tail/prior_solve.hpp); head items keep ALS.
 //
@@ -24,6 +25,7 @@
 // of the feature rows; feature rows and ALS items are joined by external id.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "engine/comm/collectives.hpp"
@@ -45,6 +47,7 @@
 #include "operators/metrics/popularity_buckets.hpp"
 #include "operators/tail/als_items.hpp"
 #include "operators/tail/blend.hpp"
+#include "operators/tail/norm_by_count.hpp"
 #include "operators/tail/prior_solve.hpp"
 
 namespace tailflow::jobs {
@@ -73,10 +76,18 @@ void add_options(po::options_description& options) {
      "ALS weight n/(n+B) for an item with n training interactions (0: ALS whenever n > 0)")
     ("als-min", po::value<std::uint64_t>()->default_value(0),
      "items with at least N interactions keep their ALS vector unblended (0: no such cut)")
+    ("blend-norm", po::value<std::string>()->default_value("count-scale"),
+     "length of the content vector in the blend of an item with interactions: 'count-scale' (scaled by "
+     "median ALS length / median content length at the item's count, keeping the content model's "
+     "differences), 'count' (the median ALS length at the count) or 'content' (as predicted: the "
+     "original blend)")
     ("prior", "instead of blending: re-solve each tail item's ALS half-step around its content vector "
               "(needs --interactions, the file ALS was trained on)")
     ("prior-below", po::value<std::uint64_t>()->default_value(0),
-     "--prior: tail items have 1 .. N-1 interactions (0: the 80%-of-interactions head rule)");
+     "--prior: tail items have 1 .. N-1 interactions (0: the 80%-of-interactions head rule)")
+    ("prior-strength", po::value<double>(),
+     "--prior: lambda of the |x - content|^2 term (default: the ALS lambda, scaled as ALS scaled it; with "
+     "implicit feedback Y'Y dwarfs it, so a larger value lets the content vector pull)");
   // clang-format on
   add_interaction_options(options, /*required=*/false);
 }
@@ -142,6 +153,7 @@ std::vector<float> solve_with_prior(Context& ctx, const po::variables_map& vm,
     settings.regularization = master.attribute<double>("/", "regularization");
   if (master.has_attribute("/", "reg_scaling"))
     settings.reg_scaling = ops::als::parse_reg_scaling(master.string_attribute("/", "reg_scaling"));
+  if (vm.count("prior-strength")) settings.prior_strength = vm["prior-strength"].as<double>();
 
   const std::size_t local = join.counts.size();
   std::vector<float> vectors = content;
@@ -162,10 +174,49 @@ std::vector<float> solve_with_prior(Context& ctx, const po::variables_map& vm,
   const auto solved = ops::tail::solve_tail_items_with_prior(ctx, interactions, join.als_rows, solve, users,
                                                              dims, content, settings, vectors);
   ctx.metrics().record(Stage{"prior solve", interactions.size(), solved, 0, watch.seconds()});
-  ctx.log().info("embed --prior: tail = 1 .. {} interactions; {} feedback, lambda {}, alpha {}",
+  ctx.log().info("embed --prior: tail = 1 .. {} interactions; {} feedback, lambda {}, alpha {}, prior {}",
                  tail_below - 1, ops::als::to_string(settings.feedback), settings.regularization,
-                 settings.alpha);
+                 settings.alpha,
+                 settings.prior_strength ? fmt::format("strength {}", *settings.prior_strength)
+                                         : std::string("strength = lambda"));
   return vectors;
+}
+
+// --blend-norm: the factor of each local content vector (empty for 'content'). Collective for count-scale:
+// the content lengths at each count are fitted over every rank's items; the ALS curve over all ALS items,
+// which every rank holds.
+std::vector<double> content_scales(Context& ctx, ops::tail::ContentNorm norm, const ops::tail::AlsItems& als,
+                                   std::span<const std::uint64_t> counts, std::span<const float> content,
+                                   std::size_t dims) {
+  using ops::tail::NormByCount;
+  if (norm == ops::tail::ContentNorm::kAsPredicted) return {};
+  const auto als_lengths = NormByCount::fit(als.vectors, als.counts, dims);
+  NormByCount content_lengths;
+  if (norm == ops::tail::ContentNorm::kAlsScale) {
+    std::vector<double> lengths;
+    std::vector<std::uint64_t> with_counts;
+    for (std::size_t i = 0; i < counts.size(); ++i)
+      if (counts[i] > 0) {
+        lengths.push_back(ops::tail::vector_length(content.subspan(i * dims, dims)));
+        with_counts.push_back(counts[i]);
+      }
+    content_lengths =
+        NormByCount::fit_lengths(comm::allgatherv(ctx.comm(), std::span<const double>(lengths)),
+                                 comm::allgatherv(ctx.comm(), std::span<const std::uint64_t>(with_counts)));
+  }
+  if (ctx.is_root())
+    ctx.log().info(
+        "embed: --blend-norm {}: median ALS length {:.3f} at 1, {:.3f} at 10, {:.3f} at 100 interactions{}",
+        ops::tail::content_norm_name(norm), als_lengths.at(1), als_lengths.at(10), als_lengths.at(100),
+        content_lengths.empty()
+            ? std::string()
+            : fmt::format("; median content length {:.3f}, {:.3f}, {:.3f}", content_lengths.at(1),
+                          content_lengths.at(10), content_lengths.at(100)));
+  std::vector<double> scales(counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i)
+    scales[i] = ops::tail::content_scale(norm, content.subspan(i * dims, dims), counts[i], als_lengths,
+                                         content_lengths);
+  return scales;
 }
 
 // An encoder file, where the recipe says or where the user moved it, with the bytes it had in training.
@@ -277,6 +328,17 @@ int run_embed(Context& ctx, const po::variables_map& vm) {
   ops::tail::BlendOptions blend;
   blend.beta = vm["blend-beta"].as<double>();
   blend.als_min_count = vm["als-min"].as<std::uint64_t>();
+  ops::tail::ContentNorm blend_norm = ops::tail::ContentNorm::kAsPredicted;
+  try {
+    blend_norm = ops::tail::parse_content_norm(vm["blend-norm"].as<std::string>());
+  } catch (const Error& e) {
+    throw CollectiveError(e.what());
+  }
+  if (vm.count("prior-strength")) {
+    const double strength = vm["prior-strength"].as<double>();
+    if (!std::isfinite(strength) || strength <= 0)
+      throw CollectiveError(fmt::format("--prior-strength must be a finite number > 0, not {}", strength));
+  }
 
   // Not collective: every rank loads the model and, for blending, the ALS items.
   std::string error;
@@ -337,7 +399,8 @@ int run_embed(Context& ctx, const po::variables_map& vm) {
         tail_below = std::max<std::uint64_t>(1, ops::metrics::default_head_min(als.counts));
       vectors = solve_with_prior(ctx, vm, *als_file, join, tail_below, als_vectors, content, dims, sources);
     } else {
-      auto blended = ops::tail::blend_items(als_vectors, content, join.counts, dims, blend);
+      const auto scales = content_scales(ctx, blend_norm, als, join.counts, content, dims);
+      auto blended = ops::tail::blend_items(als_vectors, content, join.counts, dims, blend, scales);
       vectors = std::move(blended.vectors);
       sources = std::move(blended.sources);
     }
@@ -370,6 +433,9 @@ int run_embed(Context& ctx, const po::variables_map& vm) {
     out.set_attribute("/", "mode", prior ? "prior" : "blend");
     out.set_attribute("/", "blend_beta", blend.beta);
     out.set_attribute("/", "als_min", static_cast<std::int64_t>(blend.als_min_count));
+    if (!prior) out.set_attribute("/", "blend_norm", std::string(ops::tail::content_norm_name(blend_norm)));
+    if (prior && vm.count("prior-strength"))
+      out.set_attribute("/", "prior_strength", vm["prior-strength"].as<double>());
   }
   out.set_attribute("/", "model", with_als ? "als+content" : "content");
   out.set_attribute("/", "regressor", vm["model"].as<std::string>());

@@ -11,8 +11,8 @@
 //      in training (exact, distributed top-K, operators/knn). Sources: `als` (--embeddings: user·item, +
 //      item bias when the file has biases), each --source (the same with its own item vectors, and its own
 //      user vectors when it has users/*), `content-knn` with --features (cosine between the item's content
-//      and the user's training items, operators/knn/content_knn.hpp), `popularity` (training count) and
-//      `random` (all scores equal). Items a source has no vector for are ranked after all others. Equal
+//      and the user's training items, operators/knn/content_knn.hpp), `popularity` (distinct training users)
+//      and `random` (all scores equal). Items a source has no vector for are ranked after all others. Equal
 //      scores are ordered by a seeded hash, so ties never favour low item ids.
 //   3. Precision/Recall/NDCG/MAP@K and Recall@L (--long-k) per user, averaged with 95% bootstrap intervals
 //      over users; catalog coverage of the top-K lists. Catalogs: `all` items (protocol B; with --buckets
@@ -548,6 +548,9 @@ int run_evaluate(Context& ctx, const po::variables_map& values) {
            comm::allreduce_sum(ctx.comm(), static_cast<std::uint64_t>(queries.global_rows.size())));
   const auto item_counts = metrics::item_interaction_counts(ctx, inputs.train, inputs.items.total_rows);
   const metrics::PopularityBuckets buckets(item_counts, resolved.head_min);
+  // The popularity baseline ranks by distinct training users: with implicit data one user's repeated views
+  // of an item would otherwise outweigh other users' choices.
+  const auto item_users = metrics::item_user_counts(ctx, inputs.train, inputs.items.total_rows);
 
   // The sources: als (--embeddings), each --source, content-knn, popularity, random.
   std::vector<Source> sources;
@@ -596,9 +599,9 @@ int run_evaluate(Context& ctx, const po::variables_map& values) {
     if (name == "popularity")
       for (std::uint64_t row = 0; row < inputs.items.local_rows(); ++row)
         source.items(static_cast<Eigen::Index>(row), 0) =
-            static_cast<float>(item_counts[inputs.items.first_row + row]);
+            static_cast<float>(item_users[inputs.items.first_row + row]);
     source.info.add("kind", source.kind)
-        .add("scores", name == "popularity" ? "training interactions" : "all equal (seeded random order)");
+        .add("scores", name == "popularity" ? "distinct training users" : "all equal (seeded random order)");
     sources.push_back(std::move(source));
   }
 

@@ -15,6 +15,7 @@
 #include "engine/io/parse_number.hpp"
 #include "engine/io/sharded_reader.hpp"
 #include "engine/stage_metrics.hpp"
+#include "operators/features/text_encoding.hpp"
 
 namespace tailflow {
 
@@ -206,12 +207,14 @@ void attach_tags(Context& ctx, Catalog& catalog, const CatalogOptions& options,
                       !item ? "item" : "tag", known_columns(reader)));
     std::vector<std::string> ids;
     std::vector<TagRow> rows;
+    std::uint64_t latin1 = 0;
     auto report = reader.for_each_row([&](const io::CsvRow& row) {
       std::string_view text = io::trim_spaces(row[*tag]);
       if (row[*item].empty()) row.fail(*item, "is empty: every tag needs an item id");
       if (text.empty()) return;
       ids.emplace_back(row[*item]);
       rows.push_back({0, line_base + row.line(), std::string(text)});
+      if (ensure_utf8(rows.back().tag)) ++latin1;
     });
     std::vector<std::string_view> views(ids.begin(), ids.end());
     auto found = dictionary.lookup(ctx, views);
@@ -225,6 +228,7 @@ void attach_tags(Context& ctx, Catalog& catalog, const CatalogOptions& options,
       tags.push_back(std::move(rows[i]));
     }
     catalog.unknown_tags += comm::allreduce_sum(ctx.comm(), unknown);
+    catalog.latin1_fields += comm::allreduce_sum(ctx.comm(), latin1);
     line_base += report.rows + report.skipped_rows + 2;
     ctx.log().info("{}: {} tags ({} naming items not in the catalog)", path, report.rows,
                    comm::allreduce_sum(ctx.comm(), unknown));
@@ -319,8 +323,12 @@ Catalog load_catalog(Context& ctx, const CatalogOptions& options,
   layout.absent_columns = absent;
 
   std::vector<ItemRecord> records;
+  std::uint64_t latin1 = 0;
   auto text_of = [](const io::CsvRow& row, const std::optional<std::size_t>& column) {
     return column ? std::string(io::trim_spaces(row[*column])) : std::string();
+  };
+  auto as_utf8 = [&latin1](std::string& text) {
+    if (ensure_utf8(text)) ++latin1;
   };
   auto report = reader.for_each_row([&](const io::CsvRow& row) {
     ItemRecord record;
@@ -337,9 +345,13 @@ Catalog load_catalog(Context& ctx, const CatalogOptions& options,
       record.numeric.push_back(c ? parse_price(row, *c, /*non_negative=*/false) : std::nullopt);
     for (auto c : categorical)
       record.categorical.emplace_back(c ? io::trim_spaces(row[*c]) : std::string_view());
+    for (std::string* text : {&record.title, &record.description, &record.brand}) as_utf8(*text);
+    for (auto& text : record.categories) as_utf8(text);
+    for (auto& text : record.categorical) as_utf8(text);
     records.push_back(std::move(record));
   });
   catalog.skipped_rows = report.skipped_rows;
+  catalog.latin1_fields = comm::allreduce_sum(ctx.comm(), latin1);
   if (report.rows == 0) throw CollectiveError(fmt::format("{}: the file holds no items", options.path));
 
   // Catalog dictionary: dense numbers of the distinct ids, independent of the rank count.
@@ -450,6 +462,9 @@ Catalog load_catalog(Context& ctx, const CatalogOptions& options,
         "with empty features)",
         file, catalog.interacted_items - catalog.unknown_items, catalog.interacted_items, catalog.cold_items,
         catalog.unknown_items, catalog.unknown_interactions);
+  if (catalog.latin1_fields > 0)
+    ctx.log().info("{}: {} text fields are not UTF-8; read as ISO-8859-1 (Latin-1) and converted", file,
+                   catalog.latin1_fields);
   if (catalog.duplicate_rows > 0)
     ctx.log().info("{}: {} rows repeat an item id; the first row of each id is used", file,
                    catalog.duplicate_rows);

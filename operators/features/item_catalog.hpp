@@ -17,6 +17,10 @@
 // regressor read back.
 //
 // Tags (MovieLens tags.csv: userId,movieId,tag,timestamp) are appended to their item's text in file order.
+//
+// Encoding. Text fields (title, description, brand, categories, extra categorical values, tags) that are not
+// valid UTF-8 are read as ISO-8859-1 and converted to UTF-8 (text_encoding.hpp; MovieLens 1M is Latin-1);
+// ids and image paths keep their bytes, so that they still match the interaction file and the disk.
 #pragma once
 
 #include <cstdint>
@@ -112,6 +116,7 @@ struct Catalog {
   std::uint64_t unknown_interactions = 0;  // their interactions
   std::uint64_t tags = 0;                  // tags attached to items
   std::uint64_t unknown_tags = 0;          // tags naming items that are in no catalog row
+  std::uint64_t latin1_fields = 0;         // text fields (and tags) read as Latin-1: not valid UTF-8
 };
 
 // Collective. `interactions` (optional) numbers the items as described above. Throws CollectiveError naming

@@ -40,6 +40,40 @@ std::vector<std::uint64_t> item_interaction_counts(Context& ctx, std::span<const
   return counts;
 }
 
+std::vector<std::uint64_t> item_user_counts(Context& ctx, std::span<const Interaction> interactions,
+                                            std::uint64_t catalog_size) {
+  // Each (user, item) pair, packed as user << 32 | item, goes to the rank that owns the user (user % ranks),
+  // so that repeats of a pair lying on different ranks meet and count once.
+  const auto ranks = static_cast<std::size_t>(ctx.size());
+  std::vector<std::vector<std::uint64_t>> outgoing(ranks);
+  std::string problem;
+  for (const Interaction& interaction : interactions) {
+    if (interaction.item >= catalog_size) {
+      problem = fmt::format("interaction of user {} names item {}, outside the catalog of {} items",
+                            interaction.user, interaction.item, catalog_size);
+      break;
+    }
+    outgoing[interaction.user % ranks].push_back(static_cast<std::uint64_t>(interaction.user) << 32 |
+                                                 interaction.item);
+  }
+  ctx.check_collectively(problem);
+  std::vector<std::uint64_t> send;
+  std::vector<std::size_t> send_counts;
+  for (auto& part : outgoing) {
+    std::sort(part.begin(), part.end());
+    part.erase(std::unique(part.begin(), part.end()), part.end());
+    send.insert(send.end(), part.begin(), part.end());
+    send_counts.push_back(part.size());
+  }
+  auto mine = comm::alltoallv(ctx.comm(), std::span<const std::uint64_t>(send), send_counts);
+  std::sort(mine.begin(), mine.end());
+  mine.erase(std::unique(mine.begin(), mine.end()), mine.end());
+  std::vector<std::uint64_t> counts(catalog_size, 0);
+  for (std::uint64_t pair : mine) ++counts[pair & 0xffffffffu];
+  comm::allreduce(ctx.comm(), std::span<std::uint64_t>(counts), comm::ReduceOp::kSum);
+  return counts;
+}
+
 std::uint64_t default_head_min(std::span<const std::uint64_t> counts, double head_share) {
   if (head_share <= 0 || head_share > 1)
     throw Error(fmt::format("the head's share of interactions must lie in (0, 1], not {}", head_share));

@@ -26,6 +26,12 @@ std::string_view bucket_name(Bucket bucket);  // "head", "tail", "cold"
 std::vector<std::uint64_t> item_interaction_counts(Context& ctx, std::span<const Interaction> interactions,
                                                    std::uint64_t catalog_size);
 
+// Collective: the number of DISTINCT training users of every item 0 .. catalog_size-1, on every rank. With
+// implicit data one user may interact with an item many times (views, carts, purchases); popularity means
+// how many people chose the item, so repeats count once. A user's interactions may lie on any ranks.
+std::vector<std::uint64_t> item_user_counts(Context& ctx, std::span<const Interaction> interactions,
+                                            std::uint64_t catalog_size);
+
 // The largest count h such that the items with at least h interactions hold `head_share` of all interactions
 // (1 when there are none).
 std::uint64_t default_head_min(std::span<const std::uint64_t> counts, double head_share = 0.8);

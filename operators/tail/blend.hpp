@@ -8,6 +8,23 @@
 // Why a count schedule: an ALS vector fitted to 2 interactions is mostly its regulariser's pull towards 0,
 // while the content prediction is a fair guess; with 200 interactions ALS knows the item better than any
 // content model. β = 0 means "trust any interaction": α = 1 for n > 0.
+//
+// Content length (--blend-norm). The content model is trained on head items and predicts vectors of about
+// the same length for every item, while an implicit-ALS vector grows with the item's count
+// (norm_by_count.hpp). In a dot-product ranking the length acts as popularity, so a tail item blended
+// mostly from its content vector ranks like a head item: on ml-latest-small protocol B this took the tail
+// bucket's NDCG@10 from 0.041 (ALS) down to 0.004 (docs/evaluation.md). The content vector of an item with
+// n > 0 interactions can therefore be rescaled before blending:
+//   kAsPredicted  c as predicted (the original behaviour);
+//   kAlsLength    ĉ = c · L_als(n) / ‖c‖: every item gets the median ALS length at its count; content
+//                 gives only the direction;
+//   kAlsScale     ĉ = c · L_als(n) / L_content(n): the typical content length at count n is brought to the
+//                 typical ALS length there, and the content model's differences between items (its guess
+//                 of which of them will be popular) are kept.
+// Items without interactions (n = 0) keep c as predicted either way: nothing else says how popular they are.
+// kAlsScale is `tailflow embed`'s default: on ml-latest-small it lifted the blend above ALS on the protocol-B
+// tail and head and kept protocol A (kAlsLength loses protocol A: probe items are popular items cut down to
+// m interactions, and their content length is what says so).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +32,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "operators/tail/norm_by_count.hpp"
 
 namespace tailflow::ops::tail {
 
@@ -37,6 +56,17 @@ struct BlendOptions {
   std::uint64_t als_min_count = 0;
 };
 
+enum class ContentNorm { kAsPredicted, kAlsLength, kAlsScale };
+// "content", "count", "count-scale"; parse_content_norm throws Error naming the valid words.
+std::string_view content_norm_name(ContentNorm norm);
+ContentNorm parse_content_norm(std::string_view text);
+
+// The factor each content vector is multiplied by before blending (1 for n = 0 and for kAsPredicted).
+// `als_lengths` and `content_lengths` are fitted over all items with interactions (kAlsScale needs both,
+// kAlsLength only the first); a zero-length content vector keeps factor 1.
+double content_scale(ContentNorm norm, std::span<const float> content, std::uint64_t count,
+                     const NormByCount& als_lengths, const NormByCount& content_lengths);
+
 // Throws Error when beta is negative or not finite.
 void validate(const BlendOptions& options);
 
@@ -48,17 +78,19 @@ double als_weight(std::uint64_t count, const BlendOptions& options);
 EmbeddingSource blend_source(std::uint64_t count, const BlendOptions& options);
 
 // Blends one item: writes α·als + (1 − α)·content into `out` (all of the same length; `als` is ignored when
-// count is 0, so it may be empty then) and returns the source flag.
+// count is 0, so it may be empty then) and returns the source flag. `content_scale` multiplies the content
+// vector first (see above).
 EmbeddingSource blend_item(std::span<const float> als, std::span<const float> content, std::uint64_t count,
-                           const BlendOptions& options, std::span<float> out);
+                           const BlendOptions& options, std::span<float> out, double content_scale = 1);
 
 // Many items, row-major with `dims` values per row. `als` rows of items with count 0 are not read.
+// `content_scales`: one factor per item (content_scale() above), or empty for all 1.
 struct BlendedItems {
   std::vector<float> vectors;
   std::vector<std::uint8_t> sources;  // EmbeddingSource codes
 };
 BlendedItems blend_items(std::span<const float> als, std::span<const float> content,
-                         std::span<const std::uint64_t> counts, std::size_t dims,
-                         const BlendOptions& options);
+                         std::span<const std::uint64_t> counts, std::size_t dims, const BlendOptions& options,
+                         std::span<const double> content_scales = {});
 
 }  // namespace tailflow::ops::tail

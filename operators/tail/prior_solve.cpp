@@ -39,7 +39,8 @@ std::vector<float> solve_with_content_prior(const Eigen::MatrixXf& gram, std::sp
       b += r * y;
     }
   }
-  const double lambda = settings.reg_scaling == als::RegScaling::kCount
+  const double lambda = settings.prior_strength ? *settings.prior_strength
+                        : settings.reg_scaling == als::RegScaling::kCount
                             ? settings.regularization * static_cast<double>(values.size())
                             : settings.regularization;
   const Eigen::VectorXd c = Eigen::Map<const Eigen::VectorXf>(content.data(), k).cast<double>();

@@ -12,11 +12,17 @@
 // zeros still pull). λ is scaled by the item's interaction count when ALS used --reg-scaling count. Item
 // biases are not modelled here.
 //
+// Prior strength. By default the prior's λ is the ALS λ, as above. With implicit feedback YᵀY (a sum over
+// all users) dwarfs a typical ALS λ, so the prior barely pulls and x stays close to the ALS vector;
+// `prior_strength` sets the λ of ‖x − c‖² on its own (not scaled by count), e.g. of the order of YᵀY's
+// diagonal to give content and interactions comparable say.
+//
 // solve_tail_items_with_prior() runs it for many items across ranks: each interaction travels to the rank
 // that holds its item's feature row, which solves its items alone (all user vectors are on every rank).
 #pragma once
 
 #include <Eigen/Core>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -30,6 +36,8 @@ struct PriorSolveSettings {
   double alpha = 1;  // implicit confidence slope
   double regularization = 0.01;
   als::RegScaling reg_scaling = als::RegScaling::kNone;
+  // λ of the ‖x − c‖² term; unset: `regularization`, scaled as ALS scaled it (today's behaviour).
+  std::optional<double> prior_strength;
 };
 
 // `gram`: YᵀY over all users (implicit only; may be empty for explicit). `user_vectors`: the item's users,

@@ -31,9 +31,11 @@ grep -q "^head items" "$work/train1.txt" || fail "train: no summary table"
 model=$work/reg1/model
 run1 embed --model "$model" --features "$work/feat" --out "$work/content1.h5" >/dev/null ||
   fail "embed (content): one rank failed"
-run1 embed --model "$model" --features "$work/feat" --embeddings "$als" --blend-beta 5 \
+# --blend-norm content: the blend formula as checked below (the default rescales content vectors first;
+# tests/operators/blend_test.cpp checks that).
+run1 embed --model "$model" --features "$work/feat" --embeddings "$als" --blend-beta 5 --blend-norm content \
   --out "$work/final1.h5" >/dev/null || fail "embed (blend): one rank failed"
-run2 embed --model "$model" --features "$work/feat" --embeddings "$als" --blend-beta 5 \
+run2 embed --model "$model" --features "$work/feat" --embeddings "$als" --blend-beta 5 --blend-norm content \
   --out "$work/final2.h5" >/dev/null || fail "embed (blend): two ranks failed"
 
 "$PYTHON" - "$work" "$als" <<'PY' || fail "embeddings files are wrong (see above)"

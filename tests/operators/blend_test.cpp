@@ -72,6 +72,79 @@ TEST(TailBlend, BlendsItemsAgainstSerialFormula) {
   EXPECT_EQ(blended.sources, (std::vector<std::uint8_t>{1, 2, 2, 2}));
 }
 
+TEST(TailBlend, LengthCurveFollowsMedianAlsLengthByCount) {
+  // Items with counts 1..64; the ALS length of an item with count n is log2(n) + 1 (plus one outlier).
+  const std::size_t dims = 2;
+  std::vector<std::uint64_t> counts;
+  std::vector<float> vectors;
+  for (std::uint64_t n = 1; n <= 64; ++n)
+    for (int copy = 0; copy < 6; ++copy) {
+      counts.push_back(n);
+      const float length = static_cast<float>(std::log2(static_cast<double>(n)) + 1);
+      vectors.insert(vectors.end(), {0.6f * length, 0.8f * length});
+    }
+  counts.push_back(3);
+  vectors.insert(vectors.end(), {1000.0f, 0.0f});
+  counts.push_back(0);  // no interactions: not part of the fit
+  vectors.insert(vectors.end(), {500.0f, 0.0f});
+  const auto curve = NormByCount::fit(vectors, counts, dims);
+  ASSERT_FALSE(curve.empty());
+  EXPECT_EQ(curve.log_counts().size(), 7u);  // groups 1, 2-3, 4-7, ..., 64
+  EXPECT_NEAR(curve.at(1), 1.0, 1e-6);
+  EXPECT_NEAR(curve.at(64), 7.0, 1e-6);
+  EXPECT_NEAR(curve.at(1000), 7.0, 1e-6);  // flat beyond the last group
+  // Monotone like the data, and close to log2(n) + 1 in between (the outlier does not move the median).
+  for (std::uint64_t n = 1; n < 64; ++n) EXPECT_LE(curve.at(n), curve.at(n + 1) + 1e-9);
+  EXPECT_NEAR(curve.at(12), std::log2(12.0) + 1, 0.3);
+  EXPECT_EQ(NormByCount::fit({}, {}, dims).at(5), 0.0);
+  EXPECT_THROW(NormByCount::fit(vectors, std::vector<std::uint64_t>{1}, dims), Error);
+}
+
+TEST(TailBlend, ContentLengthFollowsTheAlsLengthAtTheCount) {
+  // ALS items: count 2 has length 1, count 32 has length 8 (five of each, so each group stands alone).
+  std::vector<double> als_lengths, content_lengths;
+  std::vector<std::uint64_t> fit_counts;
+  for (int copy = 0; copy < 5; ++copy) {
+    fit_counts.insert(fit_counts.end(), {2, 32});
+    als_lengths.insert(als_lengths.end(), {1.0, 8.0});
+    content_lengths.insert(content_lengths.end(), {25.0, 40.0});  // the content model: long everywhere
+  }
+  const auto als_curve = NormByCount::fit_lengths(als_lengths, fit_counts);
+  const auto content_curve = NormByCount::fit_lengths(content_lengths, fit_counts);
+  const std::vector<float> als = {0.0f, 1.0f}, content = {30.0f, 40.0f};  // content length 50
+  // count: every content vector gets the ALS length; count-scale: the ratio of the typical lengths.
+  EXPECT_NEAR(content_scale(ContentNorm::kAlsLength, content, 2, als_curve, content_curve), 1.0 / 50, 1e-12);
+  EXPECT_NEAR(content_scale(ContentNorm::kAlsScale, content, 2, als_curve, content_curve), 1.0 / 25, 1e-12);
+  EXPECT_NEAR(content_scale(ContentNorm::kAlsScale, content, 32, als_curve, content_curve), 8.0 / 40, 1e-12);
+  EXPECT_EQ(content_scale(ContentNorm::kAsPredicted, content, 2, als_curve, content_curve), 1.0);
+  // No interactions: the content vector stays as predicted.
+  EXPECT_EQ(content_scale(ContentNorm::kAlsLength, content, 0, als_curve, content_curve), 1.0);
+  EXPECT_EQ(content_scale(ContentNorm::kAlsLength, std::vector<float>{0, 0}, 2, als_curve, content_curve),
+            1.0);
+
+  BlendOptions options;
+  options.beta = 2;
+  std::vector<float> out(2);
+  // n = 2: α = 1/2; the content vector is shrunk to length 1 before blending.
+  blend_item(als, content, 2, options, out,
+             content_scale(ContentNorm::kAlsLength, content, 2, als_curve, content_curve));
+  EXPECT_NEAR(out[0], 0.5 * 0.6, 1e-6);
+  EXPECT_NEAR(out[1], 0.5 * 1.0 + 0.5 * 0.8, 1e-6);
+  // Without a scale: the original blend.
+  blend_item(als, content, 2, options, out);
+  EXPECT_NEAR(out[0], 15.0, 1e-5);
+  // Many items: one scale each, or none.
+  const std::vector<std::uint64_t> counts = {2, 2};
+  const std::vector<float> two_als = {0, 1, 0, 1}, two_content = {30, 40, 30, 40};
+  const auto scaled = blend_items(two_als, two_content, counts, 2, options, std::vector<double>{1.0 / 50, 1});
+  EXPECT_NEAR(scaled.vectors[0], 0.3, 1e-6);
+  EXPECT_NEAR(scaled.vectors[2], 15.0, 1e-5);
+  EXPECT_THROW(blend_items(two_als, two_content, counts, 2, options, std::vector<double>{1}), Error);
+  EXPECT_EQ(parse_content_norm("count-scale"), ContentNorm::kAlsScale);
+  EXPECT_EQ(content_norm_name(parse_content_norm("count")), "count");
+  EXPECT_THROW(parse_content_norm("norm"), Error);
+}
+
 TEST(TailBlend, RejectsBadInput) {
   BlendOptions negative;
   negative.beta = -1;

@@ -58,5 +58,24 @@ TEST(PopularityBuckets, CountsAddUpOverRanks) {
   });
 }
 
+TEST(PopularityBuckets, UserCountsCountRepeatsOnce) {
+  run_distributed([](Context& ctx) {
+    // Item 0: one user who interacted 6 times; item 1: three users once each; item 2: two users, one of them
+    // twice. By rows item 0 would be the most popular (6 > 3 > 3); by people it is the least (1 < 3, 2).
+    // Row j lies on rank j % size, so one user's repeats are spread over the ranks.
+    const std::vector<Interaction> all = {{7, 0, 1, 0}, {7, 0, 1, 0}, {7, 0, 1, 0}, {7, 0, 1, 0},
+                                          {7, 0, 1, 0}, {7, 0, 1, 0}, {1, 1, 1, 0}, {2, 1, 1, 0},
+                                          {3, 1, 1, 0}, {4, 2, 1, 0}, {5, 2, 1, 0}, {5, 2, 1, 0}};
+    std::vector<Interaction> mine;
+    for (std::size_t j = 0; j < all.size(); ++j)
+      if (static_cast<int>(j % static_cast<std::size_t>(ctx.size())) == ctx.rank()) mine.push_back(all[j]);
+    EXPECT_EQ(item_user_counts(ctx, mine, 4), (std::vector<std::uint64_t>{1, 3, 2, 0}));
+    EXPECT_EQ(item_interaction_counts(ctx, mine, 4), (std::vector<std::uint64_t>{6, 3, 3, 0}));
+    std::vector<Interaction> bad;
+    if (ctx.rank() == 0) bad.push_back({0, 4, 1.0f, 0});
+    EXPECT_THROW(item_user_counts(ctx, bad, 4), CollectiveError);
+  });
+}
+
 }  // namespace
 }  // namespace tailflow::ops::metrics

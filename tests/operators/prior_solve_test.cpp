@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <Eigen/Dense>
 #include <random>
 
@@ -98,6 +100,32 @@ TEST(TailPriorSolve, StrongPriorOrNoDataGivesTheContentVector) {
   settings.regularization = 0.1;
   x = solve(p, settings);
   for (int d = 0; d < 3; ++d) EXPECT_NEAR(x[d], p.content[d], 1e-5);
+}
+
+TEST(TailPriorSolve, PriorStrengthReplacesTheAlsLambda) {
+  const Problem p = random_problem(20, 3, 4, 5);
+  PriorSolveSettings als_lambda;
+  als_lambda.regularization = 0.5;
+  als_lambda.reg_scaling = als::RegScaling::kCount;
+  // Unset: today's λ (0.5 × 4 interactions). Set to that same value: the same solution, without scaling.
+  PriorSolveSettings same = als_lambda;
+  same.prior_strength = 2.0;
+  const auto today = solve(p, als_lambda), explicit_strength = solve(p, same);
+  for (int d = 0; d < 3; ++d) EXPECT_NEAR(today[d], explicit_strength[d], 1e-5);
+  // A strong prior pulls to the content vector whatever the ALS λ; a weak one stays near the data's solution.
+  PriorSolveSettings strong = als_lambda;
+  strong.prior_strength = 1e7;
+  const auto pulled = solve(p, strong);
+  for (int d = 0; d < 3; ++d) EXPECT_NEAR(pulled[d], p.content[d], 1e-3);
+  double before = 0, after = 0;
+  PriorSolveSettings medium = als_lambda;
+  medium.prior_strength = 50.0;
+  const auto closer = solve(p, medium);
+  for (int d = 0; d < 3; ++d) {
+    before += std::pow(today[d] - p.content[d], 2);
+    after += std::pow(closer[d] - p.content[d], 2);
+  }
+  EXPECT_LT(after, before);
 }
 
 TEST(TailPriorSolve, RejectsInconsistentInput) {
