@@ -100,10 +100,12 @@ int run_bench_als(Context& ctx, const po::variables_map& values) {
   const double median_gflops = median(gflops);
 
   // Memory: the peak over the whole run, less what the process held before any data, less the factors
-  // (this rank's rows of both sides and, on several ranks, the full-size buffers the exchange fills).
+  // (this rank's rows of both sides, on several ranks the full-size buffers the exchange fills, and the
+  // Cholesky solver's transformed copy of the fixed side).
   const std::uint64_t peak_rss = peak_rss_bytes();
   const std::uint64_t factor_bytes =
       trainer.owned(Side::kUsers).bytes() + trainer.owned(Side::kItems).bytes() +
+      trainer.solver_scratch_bytes() +
       (ctx.size() > 1
            ? (static_cast<std::uint64_t>(layout.users) + layout.items) *
                  FactorMatrix::stride_for(options.factors + (options.biases ? 1 : 0)) * sizeof(float)

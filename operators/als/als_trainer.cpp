@@ -1,7 +1,9 @@
 #include "operators/als/als_trainer.hpp"
 
 #include <fmt/format.h>
+
 #include <time.h>
+#include <algorithm>
 
 #include "engine/comm/collectives.hpp"
 #include "engine/format_units.hpp"
@@ -50,6 +52,11 @@ AlsTrainer::AlsTrainer(Context& ctx, const BlockLayout& layout, const AlsOptions
     all_users_ = FactorMatrix(layout.users, dims);
     all_items_ = FactorMatrix(layout.items, dims);
   }
+  // The Cholesky solver's transformed fixed rows (cholesky_solver.hpp), sized once for both half-steps so
+  // that the larger side does not briefly coexist with the smaller one.
+  if (options_.solver == SolverKind::kCholesky && options_.feedback == Feedback::kImplicit &&
+      options_.reg_scaling == RegScaling::kNone && !options_.biases)
+    solver_scratch_ = FactorMatrix(std::max(layout.users, layout.items), dims);
   const int stride = FactorMatrix::stride_for(dims);
   user_exchange_ =
       std::make_unique<FactorExchange>(ctx, layout.item_ranges, layout.user_block, stride, options_.exchange);
@@ -89,6 +96,7 @@ AlsTrainer::HalfStepOutcome AlsTrainer::solve_side(FactorMatrix& solving, const 
   }
   outcome.step = half_step(block, *fixed);
   HalfStep& step = outcome.step;
+  step.scratch = &solver_scratch_;
   if (options_.feedback == Feedback::kImplicit) {
     step.gram = allreduce_gram(ctx_, fixed_owned, options_.factors).cast<float>();
     outcome.flops += 2ull * options_.factors * options_.factors * fixed_owned.rows();

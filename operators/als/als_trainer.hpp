@@ -77,6 +77,8 @@ class AlsTrainer {
   // number of iterations done.
   FactorMatrix& owned(Side side) { return side == Side::kUsers ? users_ : items_; }
   int iterations_done() const { return static_cast<int>(history_.size()); }
+  // Work memory of the solver that scales with the factors (the Cholesky solver's transformed rows).
+  std::size_t solver_scratch_bytes() const { return solver_scratch_.bytes(); }
   const std::vector<IterationReport>& history() const { return history_; }
   void set_history(std::vector<IterationReport> history) { history_ = std::move(history); }
   const FactorExchange& user_step_exchange() const { return *user_exchange_; }
@@ -96,6 +98,7 @@ class AlsTrainer {
   FactorMatrix items_;
   FactorMatrix all_users_;  // every user row this rank's item block references (more than one rank only)
   FactorMatrix all_items_;
+  FactorMatrix solver_scratch_;                    // kept between half-steps by the Cholesky solver
   std::unique_ptr<FactorExchange> user_exchange_;  // item factors for the user half-step
   std::unique_ptr<FactorExchange> item_exchange_;  // user factors for the item half-step
   std::vector<IterationReport> history_;

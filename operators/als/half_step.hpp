@@ -25,6 +25,8 @@ struct HalfStep {
   RegScaling reg_scaling = RegScaling::kNone;
   bool biases = false;    // explicit only: solve for [x, bias] against [y, 1]
   float global_mean = 0;  // explicit with biases: subtracted from every rating
+  // Work space the Cholesky solver may keep between half-steps (the transformed fixed rows); null: its own.
+  FactorMatrix* scratch = nullptr;
 
   // The L2 weight of a row with `nnz` interactions.
   float row_regularization(std::uint64_t nnz) const {
