@@ -23,19 +23,24 @@ std::string_view bucket_name(Bucket bucket) {
   return "?";
 }
 
+namespace {
+
+// "" when every interaction names an item of the catalog, else what is wrong with the first that does not.
+std::string item_outside_catalog(std::span<const Interaction> interactions, std::uint64_t catalog_size) {
+  for (const Interaction& interaction : interactions)
+    if (interaction.item >= catalog_size)
+      return fmt::format("interaction of user {} names item {}, outside the catalog of {} items",
+                         interaction.user, interaction.item, catalog_size);
+  return "";
+}
+
+}  // namespace
+
 std::vector<std::uint64_t> item_interaction_counts(Context& ctx, std::span<const Interaction> interactions,
                                                    std::uint64_t catalog_size) {
+  ctx.check_collectively(item_outside_catalog(interactions, catalog_size));
   std::vector<std::uint64_t> counts(catalog_size, 0);
-  std::string problem;
-  for (const Interaction& interaction : interactions) {
-    if (interaction.item >= catalog_size) {
-      problem = fmt::format("interaction of user {} names item {}, outside the catalog of {} items",
-                            interaction.user, interaction.item, catalog_size);
-      break;
-    }
-    ++counts[interaction.item];
-  }
-  ctx.check_collectively(problem);
+  for (const Interaction& interaction : interactions) ++counts[interaction.item];
   comm::allreduce(ctx.comm(), std::span<std::uint64_t>(counts), comm::ReduceOp::kSum);
   return counts;
 }
@@ -46,17 +51,10 @@ std::vector<std::uint64_t> item_user_counts(Context& ctx, std::span<const Intera
   // so that repeats of a pair lying on different ranks meet and count once.
   const auto ranks = static_cast<std::size_t>(ctx.size());
   std::vector<std::vector<std::uint64_t>> outgoing(ranks);
-  std::string problem;
-  for (const Interaction& interaction : interactions) {
-    if (interaction.item >= catalog_size) {
-      problem = fmt::format("interaction of user {} names item {}, outside the catalog of {} items",
-                            interaction.user, interaction.item, catalog_size);
-      break;
-    }
+  ctx.check_collectively(item_outside_catalog(interactions, catalog_size));
+  for (const Interaction& interaction : interactions)
     outgoing[interaction.user % ranks].push_back(static_cast<std::uint64_t>(interaction.user) << 32 |
                                                  interaction.item);
-  }
-  ctx.check_collectively(problem);
   std::vector<std::uint64_t> send;
   std::vector<std::size_t> send_counts;
   for (auto& part : outgoing) {
