@@ -8,29 +8,16 @@
 # more runs every step under $MPIEXEC -n RANKS), SEEDS (default "1 2 3").
 # Takes about a minute per seed on one core. Prints a markdown table and writes OUT_DIR/summary.md.
 set -euo pipefail
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-here=$(cd "$(dirname "$0")/.." && pwd)
-TAILFLOW=${TAILFLOW:-$here/build/jobs/tailflow}
-DATASETS=${DATASETS:-$here/../shared/datasets}
-RANKS=${RANKS:-1}
-MPIEXEC=${MPIEXEC:-mpiexec}
-SEEDS=${SEEDS:-"1 2 3"}
+# shellcheck source=cluster/movielens_eval_lib.sh
+source "$(dirname "$0")/movielens_eval_lib.sh"
 out=${1:-movielens-als}
 ratings=$DATASETS/ml-latest-small/ratings.csv
 [[ -r $ratings ]] || { echo "error: cannot read $ratings (set DATASETS)" >&2; exit 1; }
 mkdir -p "$out"
 
-tailflow() {
-  if ((RANKS > 1)); then
-    "$MPIEXEC" -n "$RANKS" --oversubscribe "$TAILFLOW" "$@" -q
-  else
-    "$TAILFLOW" "$@" -q
-  fi
-}
-
 # The settings chosen after a few quick tries on seed 1 (see docs/als-movielens.md).
 explicit=(--feedback explicit --biases --solver cholesky --factors 32 --reg 0.15 --reg-scaling count --iterations 15)
-implicit=(--feedback implicit --solver cg --cg-steps 3 --factors 32 --reg 5 --alpha 1 --iterations 15)
+implicit=("${MOVIELENS_IMPLICIT_ALS[@]}")
 
 for seed in $SEEDS; do
   split=$out/split-$seed

@@ -21,13 +21,8 @@
 # per seed and m on one idle core, and a minute more for the ridge baseline.
 # Prints Markdown tables and writes OUT_DIR/summary.md and OUT_DIR/summary.json.
 set -euo pipefail
-if [[ $(id -u) -eq 0 ]]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
-here=$(cd "$(dirname "$0")/.." && pwd)
-TAILFLOW=${TAILFLOW:-$here/build/jobs/tailflow}
-DATASETS=${DATASETS:-$here/../shared/datasets}
-RANKS=${RANKS:-1}
-MPIEXEC=${MPIEXEC:-mpiexec}
-SEEDS=${SEEDS:-"1 2 3"}
+# shellcheck source=cluster/movielens_eval_lib.sh
+source "$(dirname "$0")/movielens_eval_lib.sh"
 SHOTS=${SHOTS:-"0 1 3"}
 PROTOCOLS=${PROTOCOLS:-"A B"}
 RIDGE=${RIDGE:-1}
@@ -39,16 +34,8 @@ for f in ratings.csv movies.csv tags.csv; do
 done
 mkdir -p "$out"
 
-tailflow() {
-  if ((RANKS > 1)); then
-    "$MPIEXEC" -n "$RANKS" --oversubscribe "$TAILFLOW" "$@" -q
-  else
-    "$TAILFLOW" "$@" -q
-  fi
-}
-
 # ALS as in docs/als-movielens.md (implicit feedback, all ratings as interactions).
-als=(--feedback implicit --solver cg --cg-steps 3 --factors 32 --reg 5 --alpha 1 --iterations 15)
+als=("${MOVIELENS_IMPLICIT_ALS[@]}")
 # Content: titles (the year becomes a numeric column and a decade), genres as a multi-valued category, tags.
 features=(--items "$data/movies.csv" --tags "$data/tags.csv")
 # The regressor: the best settings of the ablations in docs/regressor.md.
