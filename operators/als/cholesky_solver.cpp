@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "operators/als/dense_cholesky.hpp"
+#include "operators/als/register_transpose.hpp"
 #include "operators/als/symmetric_rank_update.hpp"
 
 namespace tailflow::ops::als {
@@ -226,19 +227,26 @@ void solve_short_row_tiled(const HalfStep& step, const CsrBlock& block, const Fa
   float* columns = s.gathered.data();    // K rows of `width`: columns[f·width + i] = √w_i ỹ_i,f
   float* roots = s.targets.data() + kGatherRows / 2;
   double* u = s.small_solution.data();
+  const float* sources[K];
+  // Every row's factors are requested at once: the transposes below then find them in cache.
   for (int i = 0; i < n; ++i) {
-    if (const std::uint64_t ahead = begin + i + kPrefetchDistance; ahead < block.cols.size()) {
-      const float* next = transformed.row(block.cols[ahead]);
-      for (int offset = 0; offset < K; offset += 16) __builtin_prefetch(next + offset);
-    }
-    const float* y = transformed.row(block.cols[begin + i]);
+    sources[i] = transformed.row(block.cols[begin + i]);
+    for (int offset = 0; offset < K; offset += 16) __builtin_prefetch(sources[i] + offset);
     const float weight = step.alpha * block.values[begin + i];
-    const float root = std::sqrt(weight);
-    for (int f = 0; f < K; ++f) columns[f * width + i] = root * y[f];
-    roots[i] = root;
-    u[i] = (1.0f + weight) / root;
+    roots[i] = std::sqrt(weight);
+    u[i] = (1.0f + weight) / roots[i];
   }
-  for (int f = 0; f < K; ++f) std::fill(columns + f * width + n, columns + (f + 1) * width, 0.0f);
+  // 16 interactions at a time: their scaled rows, transposed in registers, become 16 columns' next 16
+  // entries. Interactions past n are zero rows, which pads every column to `width`.
+  for (int first = 0; first < width; first += 16) {
+    for (int c = 0; c < K; c += 16) {
+      Float16 tile[16];
+      for (int i = 0; i < 16; ++i)
+        tile[i] = first + i < n ? roots[first + i] * load16(sources[first + i] + c) : Float16{};
+      transpose16x16(tile);
+      for (int f = 0; f < 16; ++f) store16(columns + (c + f) * width + first, tile[f]);
+    }
+  }
   float* lower = s.normal.data();  // width × width, row-major
   std::fill(lower, lower + width * width, 0.0f);
   add_lower_gram(columns, K, width, lower);
