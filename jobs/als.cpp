@@ -67,7 +67,7 @@ int run_als(Context& ctx, const po::variables_map& values) {
   ctx.log().info("als: {} interactions of {} users and {} items ({})", loaded.total, loaded.users.size(),
                  loaded.items.size(), loaded.columns_used);
   LayoutOptions layout_options;
-  layout_options.factors = options.factors;
+  layout_options.row_cost = RowCost::for_solver(options.solver, options.factors);
   layout_options.merge_duplicates = options.feedback == Feedback::kImplicit;
   BlockLayout layout = build_block_layout(ctx, static_cast<std::uint32_t>(loaded.users.size()),
                                           static_cast<std::uint32_t>(loaded.items.size()),

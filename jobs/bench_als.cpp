@@ -4,9 +4,11 @@
 // The timed part is the iteration itself (factor exchange, Gram allreduce, solves). The loss is evaluated
 // once after the last iteration, outside the timing, as the `implicit` library's benchmarks do.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <optional>
 
 #include "engine/comm/collectives.hpp"
@@ -74,7 +76,7 @@ int run_bench_als(Context& ctx, const po::variables_map& values) {
 
   watch.restart();
   LayoutOptions layout_options;
-  layout_options.factors = options.factors;
+  layout_options.row_cost = RowCost::for_solver(options.solver, options.factors);
   layout_options.merge_duplicates = options.feedback == Feedback::kImplicit;
   BlockLayout layout = build_block_layout(ctx, data.users, data.items, std::move(data.local), layout_options);
   const double layout_seconds = comm::allreduce_max(ctx.comm(), watch.seconds());
@@ -86,6 +88,7 @@ int run_bench_als(Context& ctx, const po::variables_map& values) {
   std::vector<double> seconds;
   std::vector<double> cpu_seconds;
   std::vector<double> solve_cpu_seconds;
+  std::vector<std::vector<double>> rank_solve_cpu_seconds;  // [rank][iteration]
   std::vector<double> gflops;
   std::uint64_t bytes_moved = 0;
   for (const IterationReport& report : trainer.history()) {
@@ -93,11 +96,18 @@ int run_bench_als(Context& ctx, const po::variables_map& values) {
     seconds.push_back(solve_seconds);
     cpu_seconds.push_back(report.cpu_seconds);
     solve_cpu_seconds.push_back(report.compute_cpu_seconds);
+    for (std::size_t r = 0; r < report.rank_compute_cpu_seconds.size(); ++r) {
+      if (rank_solve_cpu_seconds.size() <= r) rank_solve_cpu_seconds.resize(r + 1);
+      rank_solve_cpu_seconds[r].push_back(report.rank_compute_cpu_seconds[r]);
+    }
     gflops.push_back(report.flops / solve_seconds * 1e-9);
     bytes_moved = report.bytes_moved;
   }
   const double median_seconds = median(seconds);
   const double median_gflops = median(gflops);
+  std::vector<double> rank_solve_cpu;  // each rank's median
+  for (const std::vector<double>& per_iteration : rank_solve_cpu_seconds)
+    rank_solve_cpu.push_back(median(per_iteration));
 
   // Memory: the peak over the whole run, less what the process held before any data, less the factors
   // (this rank's rows of both sides, on several ranks the full-size buffers the exchange fills, and the
@@ -140,6 +150,7 @@ int run_bench_als(Context& ctx, const po::variables_map& values) {
       .add("iteration_seconds", seconds)
       .add("cpu_seconds_per_iteration", median(cpu_seconds))
       .add("solve_cpu_seconds_per_iteration", median(solve_cpu_seconds))
+      .add("solve_cpu_seconds_per_rank", rank_solve_cpu)
       .add("gflops", median_gflops)
       .add("fraction_of_peak", median_gflops / (kPeakGflopsPerCore * ctx.size()))
       .add("peak_gflops_assumed", kPeakGflopsPerCore * ctx.size())
@@ -164,7 +175,7 @@ int run_bench_als(Context& ctx, const po::variables_map& values) {
   if (data.shape) {
     const IterationTraffic predicted =
         predict_iteration_traffic(InteractionGraphModel::synthetic(*data.shape), ctx.size(), options.factors,
-                                  options.biases, options.feedback == Feedback::kImplicit);
+                                  options.biases, options.feedback == Feedback::kImplicit, options.solver);
     report.add("predicted_bytes_moved_per_iteration", predicted.exchange_bytes(options.exchange))
         .add("predicted_broadcast_bytes_per_iteration", predicted.exchange_bytes(ExchangeMode::kBroadcast))
         .add("predicted_targeted_bytes_per_iteration", predicted.exchange_bytes(ExchangeMode::kTargeted))
@@ -175,6 +186,11 @@ int run_bench_als(Context& ctx, const po::variables_map& values) {
       "loss {:.6g}, {:.1f} bytes per interaction",
       median_seconds, seconds.size(), median_gflops, 100 * median_gflops / (kPeakGflopsPerCore * ctx.size()),
       format_bytes(bytes_moved), loss.normalised, bytes_per_interaction);
+  if (ctx.size() > 1)
+    ctx.log().info("bench als: solve CPU per rank {:.4f} s (busiest / mean {:.3f})",
+                   fmt::join(rank_solve_cpu, " "),
+                   *std::max_element(rank_solve_cpu.begin(), rank_solve_cpu.end()) * rank_solve_cpu.size() /
+                       std::accumulate(rank_solve_cpu.begin(), rank_solve_cpu.end(), 0.0));
   write_bench_json(ctx, values["json"].as<std::string>(), report);
   return 0;
 }

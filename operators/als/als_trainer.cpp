@@ -163,8 +163,10 @@ IterationReport AlsTrainer::iterate() {
     report.loss_seconds = comm::allreduce_max(ctx_.comm(), loss_watch.seconds());
   }
   report.flops = comm::allreduce_sum(ctx_.comm(), flops);
+  report.rank_compute_cpu_seconds =
+      comm::allgather_value(ctx_.comm(), user_side.compute_cpu_seconds + item_side.compute_cpu_seconds);
   report.compute_cpu_seconds =
-      comm::allreduce_max(ctx_.comm(), user_side.compute_cpu_seconds + item_side.compute_cpu_seconds);
+      *std::max_element(report.rank_compute_cpu_seconds.begin(), report.rank_compute_cpu_seconds.end());
   report.cpu_seconds = comm::allreduce_max(ctx_.comm(), process_cpu_seconds() - cpu_start);
   report.seconds = comm::allreduce_max(ctx_.comm(), watch.seconds());
   history_.push_back(report);

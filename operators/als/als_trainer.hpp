@@ -33,6 +33,8 @@ struct IterationReport {
   // CPU time in the local computations only (the solves, not collectives), busiest rank: about what an
   // iteration would take on an idle machine, less communication.
   double compute_cpu_seconds = 0;
+  // The same for every rank (index = rank): how evenly the row ranges split the work.
+  std::vector<double> rank_compute_cpu_seconds;
   double loss = std::numeric_limits<double>::quiet_NaN();  // normalised loss; NaN when not computed
   double rmse = std::numeric_limits<double>::quiet_NaN();  // explicit only
   std::uint64_t bytes_moved = 0;  // factor bytes sent between ranks, all ranks together

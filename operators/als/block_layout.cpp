@@ -147,11 +147,11 @@ BlockLayout build_block_layout(Context& ctx, std::uint32_t users, std::uint32_t 
   std::vector<std::uint32_t> internal_user_degrees(users);
   for (std::uint32_t u = 0; u < users; ++u)
     internal_user_degrees[u] = user_degrees[layout.user_labels.to_external[u]];
-  layout.user_ranges = RowRanges::balanced_by_cost(internal_user_degrees, ranks, options.factors);
+  layout.user_ranges = RowRanges::balanced_by_cost(internal_user_degrees, ranks, options.row_cost);
   std::vector<std::uint32_t> internal_item_degrees(items);
   for (std::uint32_t i = 0; i < items; ++i)
     internal_item_degrees[i] = item_degrees[layout.item_labels.to_external[i]];
-  layout.item_ranges = RowRanges::balanced_by_cost(internal_item_degrees, ranks, options.factors);
+  layout.item_ranges = RowRanges::balanced_by_cost(internal_item_degrees, ranks, options.row_cost);
   const std::uint64_t input_rows = interactions.size();
 
   // Round 1: input -> owners of the users.

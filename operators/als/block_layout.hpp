@@ -19,7 +19,7 @@
 namespace tailflow::ops::als {
 
 struct LayoutOptions {
-  int factors = 64;  // only used to estimate row costs
+  RowCost row_cost = RowCost::for_solver(SolverKind::kConjugateGradient, 64);  // to balance the ranges
   // Implicit feedback sums repeated (user, item) pairs into one cell; explicit keeps each rating.
   bool merge_duplicates = true;
   // Rows per alltoallv round while redistributing: bounds the temporary buffers.

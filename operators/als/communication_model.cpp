@@ -120,7 +120,7 @@ void sort_by_degree(std::vector<DegreeClass>& classes) {
 // takes the same share of each of its classes.
 class RankedSide {
  public:
-  RankedSide(const SideModel& side, int ranks, int factors) : side_(side), ranks_(ranks) {
+  RankedSide(const SideModel& side, int ranks, const RowCost& row_cost) : side_(side), ranks_(ranks) {
     const auto& classes = side.classes;
     double cost = 0;
     for (std::size_t c = 0; c < classes.size(); ++c) {
@@ -129,8 +129,7 @@ class RankedSide {
         group_cost_start_.push_back(cost);
       }
       group_of_.push_back(group_begin_.size() - 1);
-      cost += classes[c].rows * RowRanges::row_cost(0, factors) +
-              classes[c].rows * 4.0 * factors * classes[c].degree;
+      cost += classes[c].rows * row_cost(classes[c].degree);
     }
     group_begin_.push_back(classes.size());
     group_cost_start_.push_back(cost);
@@ -312,13 +311,14 @@ InteractionGraphModel InteractionGraphModel::synthetic(const SyntheticShape& sha
 }
 
 IterationTraffic predict_iteration_traffic(const InteractionGraphModel& graph, int ranks, int factors,
-                                           bool biases, bool implicit) {
+                                           bool biases, bool implicit, SolverKind solver) {
   if (ranks < 1) throw Error("the communication model needs at least one rank");
   IterationTraffic traffic;
   if (ranks == 1) return traffic;  // one rank reads its factors in place
   const double row_bytes = FactorMatrix::stride_for(factors + (biases ? 1 : 0)) * sizeof(float);
-  const RankedSide users(graph.users, ranks, factors);
-  const RankedSide items(graph.items, ranks, factors);
+  const RowCost row_cost = RowCost::for_solver(solver, factors);
+  const RankedSide users(graph.users, ranks, row_cost);
+  const RankedSide items(graph.items, ranks, row_cost);
   traffic.user_step = exchange_traffic(users, items, row_bytes);  // users solved, item factors travel
   traffic.item_step = exchange_traffic(items, users, row_bytes);  // items solved, user factors travel
   if (implicit) {

@@ -84,8 +84,10 @@ struct IterationTraffic {
 };
 
 // `ranks` ≥ 1; `factors` as --factors; `biases` adds the bias column to each factor row; `implicit` whether
-// the Gram allreduces happen. On one rank nothing moves.
+// the Gram allreduces happen; `solver` as --solver (it sets the row costs that cut the ranges). On one rank
+// nothing moves.
 IterationTraffic predict_iteration_traffic(const InteractionGraphModel& graph, int ranks, int factors,
-                                           bool biases, bool implicit = true);
+                                           bool biases, bool implicit = true,
+                                           SolverKind solver = SolverKind::kConjugateGradient);
 
 }  // namespace tailflow::ops::als

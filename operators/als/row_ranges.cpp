@@ -2,9 +2,10 @@
 
 namespace tailflow::ops::als {
 
-RowRanges RowRanges::balanced_by_cost(std::span<const std::uint32_t> degrees, int parts, int factors) {
+RowRanges RowRanges::balanced_by_cost(std::span<const std::uint32_t> degrees, int parts,
+                                      const RowCost& cost) {
   double total = 0;
-  for (std::uint32_t d : degrees) total += row_cost(d, factors);
+  for (std::uint32_t d : degrees) total += cost(d);
   RowRanges ranges;
   ranges.starts.assign(parts + 1, static_cast<std::uint32_t>(degrees.size()));
   ranges.starts[0] = 0;
@@ -14,7 +15,7 @@ RowRanges RowRanges::balanced_by_cost(std::span<const std::uint32_t> degrees, in
   for (std::size_t row = 0; row < degrees.size() && next_rank < parts; ++row) {
     while (next_rank < parts && prefix >= total * next_rank / parts)
       ranges.starts[next_rank++] = static_cast<std::uint32_t>(row);
-    prefix += row_cost(degrees[row], factors);
+    prefix += cost(degrees[row]);
   }
   return ranges;
 }

@@ -42,7 +42,7 @@ FullFactors run(Context& ctx, const std::filesystem::path& directory, int iterat
                 int save_at) {
   AlsOptions options = options_with(iterations);
   LayoutOptions layout_options;
-  layout_options.factors = options.factors;
+  layout_options.row_cost = RowCost::for_solver(options.solver, options.factors);
   BlockLayout layout = build_block_layout(ctx, kUsers, kItems, share_of(ctx, data()), layout_options);
   AlsTrainer trainer(ctx, layout, options);
   const std::string fingerprint = settings_fingerprint(options, layout);

@@ -63,7 +63,7 @@ void expect_prediction_matches_the_exchange(const SyntheticShape& shape) {
     if (ctx.size() < 2) return;  // under mpiexec -n 1: nothing is exchanged, nothing to compare
     ctx.log().set_quiet(true);
     LayoutOptions layout_options;
-    layout_options.factors = kFactors;
+    layout_options.row_cost = RowCost::for_solver(SolverKind::kConjugateGradient, kFactors);
     BlockLayout layout =
         build_block_layout(ctx, shape.users, shape.items,
                            generate_synthetic_interactions(shape, ctx.rank(), ctx.size()), layout_options);

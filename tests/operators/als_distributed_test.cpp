@@ -80,7 +80,7 @@ TEST(AlsDistributedTest, TargetedExchangeMovesOnlyReferencedRows) {
   run_distributed({2, 3}, [&](Context& ctx) {
     ctx.log().set_quiet(true);
     LayoutOptions layout_options;
-    layout_options.factors = 8;
+    layout_options.row_cost = RowCost::for_solver(SolverKind::kConjugateGradient, 8);
     auto layout = build_block_layout(ctx, 400, 300, share_of(ctx, data), layout_options);
     FactorExchange automatic(ctx, layout.item_ranges, layout.user_block, 16, ExchangeMode::kAuto);
     FactorExchange targeted(ctx, layout.item_ranges, layout.user_block, 16, ExchangeMode::kTargeted);

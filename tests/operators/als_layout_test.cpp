@@ -19,15 +19,23 @@ using ops::Interaction;
 
 TEST(AlsLayoutTest, RangesBalanceEstimatedCostNotRowCount) {
   std::vector<std::uint32_t> degrees = {1000, 10, 10, 10, 10, 10, 10, 10, 10, 10};
-  RowRanges ranges = RowRanges::balanced_by_cost(degrees, 2, 8);
+  const RowCost cost = RowCost::for_solver(SolverKind::kConjugateGradient, 8);
+  RowRanges ranges = RowRanges::balanced_by_cost(degrees, 2, cost);
   EXPECT_EQ(ranges.starts, (std::vector<std::uint32_t>{0, 1, 10})) << "the heavy row alone is half the cost";
-  RowRanges more_parts_than_rows = RowRanges::balanced_by_cost(std::vector<std::uint32_t>{3, 3}, 4, 8);
+  RowRanges more_parts_than_rows = RowRanges::balanced_by_cost(std::vector<std::uint32_t>{3, 3}, 4, cost);
   EXPECT_EQ(more_parts_than_rows.total(), 2u);
   EXPECT_EQ(more_parts_than_rows.parts(), 4);
   std::uint32_t covered = 0;
   for (int r = 0; r < 4; ++r) covered += more_parts_than_rows.count(r);
   EXPECT_EQ(covered, 2u);
   EXPECT_EQ(more_parts_than_rows.owner(0), 0);
+  // A solver with a dearer fixed part per row gives the rank of the heavy row more light rows. k = 8: the
+  // row of 16 costs 64 + 512 (CG) or 128 + 512 (Cholesky), each empty row 64 or 128.
+  const std::vector<std::uint32_t> one_heavy_row = {16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(RowRanges::balanced_by_cost(one_heavy_row, 2, cost).end(0), 3u);
+  EXPECT_EQ(
+      RowRanges::balanced_by_cost(one_heavy_row, 2, RowCost::for_solver(SolverKind::kCholesky, 8)).end(0),
+      5u);
 }
 
 TEST(AlsLayoutTest, RelabellingPutsBusiestRowsFirst) {
@@ -49,7 +57,7 @@ TEST(AlsLayoutTest, BothBlocksHoldEveryInteractionOnceWithDuplicatesMerged) {
 
   run_distributed({1, 2, 3, 5}, [&](Context& ctx) {
     LayoutOptions options;
-    options.factors = 8;
+    options.row_cost = RowCost::for_solver(SolverKind::kConjugateGradient, 8);
     options.rows_per_round = 100;
     BlockLayout layout = build_block_layout(ctx, shape.users, shape.items, share_of(ctx, data), options);
     EXPECT_EQ(layout.total_nnz, expected.size());

@@ -64,7 +64,7 @@ inline FullFactors train_distributed(Context& ctx, std::uint32_t users, std::uin
                                      const std::vector<ops::Interaction>& all,
                                      const ops::als::AlsOptions& options) {
   ops::als::LayoutOptions layout_options;
-  layout_options.factors = options.factors;
+  layout_options.row_cost = ops::als::RowCost::for_solver(options.solver, options.factors);
   layout_options.merge_duplicates = options.feedback == ops::als::Feedback::kImplicit;
   layout_options.rows_per_round = 7;  // many small rounds: exercises the round logic
   auto layout = ops::als::build_block_layout(ctx, users, items, share_of(ctx, all), layout_options);
