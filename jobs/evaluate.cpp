@@ -380,8 +380,7 @@ JsonObject rating_prediction(Context& ctx, const Inputs& inputs, const io::Shard
 // (no source has a vector for them) cannot be ranked here and are reported.
 std::vector<bool> probe_item_rows(Context& ctx, const EmbeddingSide& items,
                                   const std::filesystem::path& path) {
-  const auto ids =
-      read_id_list(path, {"item", "item_id", "itemId", "movieId", "movie_id", "product_id", "sku"});
+  const auto ids = read_id_list(path, kItemIdColumnNames);
   std::vector<std::uint32_t> mine;
   for (auto row : rows_with_ids(items.ids, std::unordered_set<std::string>(ids.begin(), ids.end())))
     mine.push_back(static_cast<std::uint32_t>(items.first_row + row));

@@ -14,6 +14,12 @@
 
 namespace tailflow::jobs {
 
+// The header names that mark an item id or a user id column.
+inline const std::vector<std::string> kItemIdColumnNames = {
+    "item", "item_id", "itemId", "movieId", "movie_id", "product_id", "productId", "asin", "sku"};
+inline const std::vector<std::string> kUserIdColumnNames = {"user", "user_id",     "userId",
+                                                            "uid",  "customer_id", "visitor_id"};
+
 // The distinct ids of `path`, in file order. `column_names`: the header names that mark the id column
 // (case-insensitive). A one-column file whose first line is one of them treats it as a header. Throws
 // InputError for an unreadable file, a header without such a column, or an empty id.

@@ -25,9 +25,6 @@ namespace {
 
 using ops::knn::RowMatrix;
 
-const std::vector<std::string> kUserColumnNames = {"user", "user_id",     "userId",
-                                                   "uid",  "customer_id", "visitor_id"};
-
 // Local rows of the users asked for: all, or those of the --users file that this rank holds.
 std::vector<std::uint64_t> chosen_users(Context& ctx, const EmbeddingSide& users, const std::string& choice) {
   std::vector<std::uint64_t> rows;
@@ -35,7 +32,7 @@ std::vector<std::uint64_t> chosen_users(Context& ctx, const EmbeddingSide& users
     for (std::uint64_t row = 0; row < users.local_rows(); ++row) rows.push_back(row);
     return rows;
   }
-  const auto wanted = read_id_list(choice, kUserColumnNames);
+  const auto wanted = read_id_list(choice, kUserIdColumnNames);
   rows = rows_with_ids(users.ids, std::unordered_set<std::string>(wanted.begin(), wanted.end()));
   const auto found = comm::allreduce_sum(ctx.comm(), static_cast<std::uint64_t>(rows.size()));
   ctx.log().info("recommend: {} of the {} users in {} have embeddings", found, wanted.size(), choice);

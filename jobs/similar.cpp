@@ -16,9 +16,6 @@
 namespace tailflow::jobs {
 namespace {
 
-const std::vector<std::string> kItemColumnNames = {"item",       "item_id",   "itemId", "movieId", "movie_id",
-                                                   "product_id", "productId", "asin",   "sku"};
-
 int run_similar(Context& ctx, const po::variables_map& values) {
   const std::filesystem::path out = values["out"].as<std::string>();
   prepare_output_directory(ctx, out);
@@ -30,7 +27,7 @@ int run_similar(Context& ctx, const po::variables_map& values) {
   if (choice == "all") {
     for (std::uint64_t row = 0; row < items.local_rows(); ++row) local_queries.push_back(row);
   } else {
-    const auto wanted = read_id_list(choice, kItemColumnNames);
+    const auto wanted = read_id_list(choice, kItemIdColumnNames);
     local_queries = rows_with_ids(items.ids, std::unordered_set<std::string>(wanted.begin(), wanted.end()));
     const auto found = comm::allreduce_sum(ctx.comm(), static_cast<std::uint64_t>(local_queries.size()));
     ctx.log().info("similar: {} of the {} items in {} have embeddings", found, wanted.size(), choice);
