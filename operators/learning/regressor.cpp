@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <numeric>
 
@@ -21,6 +22,10 @@ struct TrainedRegressor::Impl {
   TargetScaler scaler;
   TrainingReport report;
   std::vector<ContentModel> members;  // options.ensemble networks whose outputs are averaged
+  // options.ridge_path: the output is network_weight · (members' mean) + ridge_weight · ridge.
+  RidgePath ridge;
+  double network_weight = 1;
+  double ridge_weight = 0;
 };
 
 const FeatureSchema& TrainedRegressor::schema() const {
@@ -37,6 +42,18 @@ const TrainingReport& TrainedRegressor::report() const {
 }
 std::int64_t TrainedRegressor::output_dims() const {
   return impl_->members.front()->outputs();
+}
+double TrainedRegressor::network_weight() const {
+  return impl_->network_weight;
+}
+double TrainedRegressor::ridge_weight() const {
+  return impl_->ridge_weight;
+}
+double TrainedRegressor::ridge_alpha() const {
+  return impl_->ridge.alpha();
+}
+const RidgePath& TrainedRegressor::ridge_path() const {
+  return impl_->ridge;
 }
 std::int64_t TrainedRegressor::parameter_count() const {
   std::int64_t count = 0;
@@ -57,6 +74,7 @@ namespace {
 
 constexpr std::uint64_t kValidationStream = 0x5a11d;
 constexpr const char* kFormat = "tailflow-regressor 1";
+constexpr const char* kRidgeFile = "ridge.pt";  // the ridge path's coefficients (options.ridge_path)
 
 // Member 0 keeps the single model's file name, so a one-member model is laid out as before.
 std::string member_file(std::int64_t member) {
@@ -83,6 +101,56 @@ torch::Tensor ensemble_forward(const std::vector<ContentModel>& members, const I
     sum = sum.defined() ? sum + output : output;
   }
   return sum / static_cast<double>(members.size());
+}
+
+torch::Tensor as_tensor(std::vector<float> values, std::int64_t dims) {
+  const auto rows = static_cast<std::int64_t>(values.size()) / dims;
+  return torch::from_blob(values.data(), {rows, dims}, torch::kFloat).clone();
+}
+
+// The model's output for `rows` of `items` in the scaled target space: the members' mean, joined with the
+// ridge path when there is one.
+torch::Tensor model_forward(const TrainedRegressor::Impl& impl, const ItemFeatures& items,
+                            std::span<const std::int64_t> rows) {
+  torch::Tensor output = ensemble_forward(impl.members, items, impl.schema, rows);
+  if (impl.options.ridge_path == RidgePathKind::kOff) return output;
+  const torch::Tensor ridge = as_tensor(impl.ridge.predict(items, rows), output.size(1));
+  return impl.network_weight * output + impl.ridge_weight * ridge;
+}
+
+// Ridge paths for each penalty on the training items; the one with the lowest held-out MSE wins.
+RidgePath fit_ridge_path(Context& ctx, const ItemFeatures& train_items,
+                         const std::vector<float>& train_targets, const ItemFeatures& validation_items,
+                         const std::vector<float>& validation_targets, const FeatureSchema& schema,
+                         std::int64_t dims, const RegressorOptions& options) {
+  RidgePath best;
+  double best_mse = 0;
+  for (double alpha : options.ridge_alphas) {
+    RidgePath path = RidgePath::fit(train_items, schema, train_targets, dims, alpha);
+    double mse = 0;
+    if (!validation_targets.empty()) {
+      const std::vector<float> predicted = path.predict(validation_items);
+      for (std::size_t i = 0; i < predicted.size(); ++i)
+        mse += std::pow(predicted[i] - validation_targets[i], 2);
+      mse /= static_cast<double>(predicted.size());
+    }
+    ctx.log().info("regressor: ridge path, alpha {}: {} CG iterations, held-out MSE {:.5f}", alpha,
+                   path.iterations(), mse);
+    if (best.dims() == 0 || mse < best_mse) {
+      best = std::move(path);
+      best_mse = mse;
+    }
+    if (validation_targets.empty()) break;  // nothing to choose by: the first penalty
+  }
+  return best;
+}
+
+// w minimising ‖(1 − w)·network + w·ridge − target‖² over the held-out items, within [0, 1].
+double mixing_weight(const torch::Tensor& network, const torch::Tensor& ridge, const torch::Tensor& target) {
+  const torch::Tensor gap = ridge - network;
+  const double squares = gap.pow(2).sum().item<double>();
+  if (squares <= 0) return 0.5;
+  return std::clamp((gap * (target - network)).sum().item<double>() / squares, 0.0, 1.0);
 }
 
 void check_targets(Context& ctx, const ItemFeatures& items, const HeadTargets& targets) {
@@ -199,11 +267,32 @@ TrainedRegressor train_content_regressor(Context& ctx, const ItemFeatures& local
   auto impl = std::make_shared<TrainedRegressor::Impl>();
   impl->schema = schema;
   impl->options = options;
-  impl->scaler = TargetScaler::fit(train_targets, dims, options.targets);
+  std::string no_gram;
+  if (options.targets == TargetNormalisation::kGram &&
+      local_targets.users_gram.size() != static_cast<std::size_t>(dims * dims))
+    no_gram =
+        fmt::format("head targets: gram normalisation needs the users' {}×{} Gram matrix, got {} values",
+                    dims, dims, local_targets.users_gram.size());
+  ctx.check_collectively(no_gram);
+  impl->scaler = TargetScaler::fit(train_targets, dims, options.targets, local_targets.users_gram);
   impl->scaler.transform(train_targets);
   impl->scaler.transform(validation_targets);
   ctx.log().info("regressor: {} training and {} held-out head items; features: {}", train_items.size(),
                  validation_items.size(), describe(schema));
+  // The members learn the targets (mix) or what the ridge path leaves of them (residual); the model's own
+  // held-out loss is always taken against the targets themselves.
+  const std::vector<float> validation_truth = validation_targets;
+  if (options.ridge_path != RidgePathKind::kOff) {
+    impl->ridge = fit_ridge_path(ctx, train_items, train_targets, validation_items, validation_targets,
+                                 schema, dims, options);
+    if (options.ridge_path == RidgePathKind::kResidual) {
+      const std::vector<float> train_fit = impl->ridge.predict(train_items);
+      for (std::size_t i = 0; i < train_fit.size(); ++i) train_targets[i] -= train_fit[i];
+      const std::vector<float> validation_fit = impl->ridge.predict(validation_items);
+      for (std::size_t i = 0; i < validation_fit.size(); ++i) validation_targets[i] -= validation_fit[i];
+      impl->ridge_weight = 1;
+    }
+  }
 
   for (std::int64_t member = 0; member < options.ensemble; ++member) {
     const RegressorOptions own = member_options(options, member);
@@ -225,21 +314,32 @@ TrainedRegressor train_content_regressor(Context& ctx, const ItemFeatures& local
     impl->report = std::move(report);
     if (!impl->report.finished) return TrainedRegressor(impl);  // --max-epochs-this-run: resume later
   }
-  if (options.ensemble > 1 && !validation_rows.empty()) {
-    // The averaged prediction's held-out loss, comparable with one member's (the mean over items).
-    torch::NoGradGuard no_grad;
-    std::vector<std::int64_t> rows(validation_items.size());
-    std::iota(rows.begin(), rows.end(), 0);
-    const torch::Tensor predicted = ensemble_forward(impl->members, validation_items, schema, rows);
-    const torch::Tensor target = torch::from_blob(
-        validation_targets.data(), {static_cast<std::int64_t>(rows.size()), dims}, torch::kFloat);
+  std::vector<std::int64_t> rows(validation_items.size());
+  std::iota(rows.begin(), rows.end(), 0);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor truth = torch::from_blob(const_cast<float*>(validation_truth.data()),
+                                               {static_cast<std::int64_t>(rows.size()), dims}, torch::kFloat);
+  if (options.ridge_path == RidgePathKind::kMix) {
+    if (rows.empty()) {
+      impl->ridge_weight = 0.5;
+    } else {
+      impl->ridge_weight = mixing_weight(ensemble_forward(impl->members, validation_items, schema, rows),
+                                         as_tensor(impl->ridge.predict(validation_items), dims), truth);
+    }
+    impl->network_weight = 1 - impl->ridge_weight;
+    ctx.log().info("regressor: ridge path weight {:.3f} (alpha {})", impl->ridge_weight, impl->ridge.alpha());
+  }
+  if ((options.ensemble > 1 || options.ridge_path != RidgePathKind::kOff) && !rows.empty()) {
+    // The whole model's held-out loss, comparable with one member's (the mean over items).
+    const torch::Tensor predicted = model_forward(*impl, validation_items, rows);
     torch::Tensor per_item = options.loss == LossKind::kMse
-                                 ? (predicted - target).pow(2).mean(1)
-                                 : 1 - torch::cosine_similarity(predicted, target, 1);
+                                 ? (predicted - truth).pow(2).mean(1)
+                                 : 1 - torch::cosine_similarity(predicted, truth, 1);
     if (weighted)  // weighed like the members' held-out losses
       per_item = per_item * torch::from_blob(validation_weights.data(), {per_item.size(0)}, torch::kFloat);
     impl->report.best_validation_loss = per_item.mean().item<double>();
-    ctx.log().info("regressor: ensemble of {}: held-out loss {:.5f}", options.ensemble,
+    ctx.log().info("regressor: the {}-member model{}: held-out loss {:.5f}", options.ensemble,
+                   options.ridge_path == RidgePathKind::kOff ? "" : " with its ridge path",
                    impl->report.best_validation_loss);
   }
   return TrainedRegressor(impl);
@@ -258,7 +358,7 @@ std::vector<float> predict(const TrainedRegressor& model, const ItemFeatures& it
     const std::int64_t end = std::min(n, start + impl.options.predict_batch_size);
     rows.resize(static_cast<std::size_t>(end - start));
     std::iota(rows.begin(), rows.end(), start);
-    torch::Tensor output = ensemble_forward(impl.members, items, impl.schema, rows).contiguous();
+    torch::Tensor output = model_forward(impl, items, rows).contiguous();
     std::copy_n(output.data_ptr<float>(), output.numel(), predictions.data() + start * k);
   }
   impl.scaler.inverse(predictions);
@@ -280,8 +380,25 @@ void save_regressor(const TrainedRegressor& model, const std::string& directory)
     weights.commit();
   }
 
+  if (impl.options.ridge_path != RidgePathKind::kOff) {
+    const std::string ridge_path = (std::filesystem::path(directory) / kRidgeFile).string();
+    io::AtomicOutput ridge(ridge_path);
+    torch_call(ridge_path, [&] {
+      torch::serialize::OutputArchive archive;
+      archive.write("weights", as_tensor(impl.ridge.weights(), impl.ridge.dims()));
+      archive.write("intercept", as_tensor(impl.ridge.intercept(), impl.ridge.dims()));
+      archive.save_to(ridge.temporary_path().string());
+    });
+    ridge.commit();
+  }
+
   KeyValues values = to_key_values(impl.options);
   values.merge(to_key_values(impl.schema));
+  if (impl.options.ridge_path != RidgePathKind::kOff) {
+    values["ridge.alpha"] = format_double(impl.ridge.alpha());
+    values["ridge.network_weight"] = format_double(impl.network_weight);
+    values["ridge.weight"] = format_double(impl.ridge_weight);
+  }
   values.merge(impl.scaler.to_key_values());
   values["format"] = kFormat;
   values["model.outputs"] = std::to_string(impl.members.front()->outputs());
@@ -315,6 +432,28 @@ TrainedRegressor load_regressor(const std::string& directory) {
       impl->members.back()->load(archive);
     });
     impl->members.back()->eval();
+  }
+  if (impl->options.ridge_path != RidgePathKind::kOff) {
+    const std::string ridge_path = (std::filesystem::path(directory) / kRidgeFile).string();
+    if (!std::filesystem::exists(ridge_path))
+      throw Error(
+          fmt::format("'{}': the ridge path's coefficients are missing (train the model again)", ridge_path));
+    torch::Tensor weights, intercept;
+    torch_call(ridge_path, [&] {
+      torch::serialize::InputArchive archive;
+      archive.load_from(ridge_path);
+      archive.read("weights", weights);
+      archive.read("intercept", intercept);
+    });
+    weights = weights.contiguous();
+    intercept = intercept.contiguous();
+    impl->ridge = RidgePath(
+        impl->schema, outputs, parse_double("ridge.alpha", required_value(values, "ridge.alpha")),
+        std::vector<float>(weights.data_ptr<float>(), weights.data_ptr<float>() + weights.numel()),
+        std::vector<float>(intercept.data_ptr<float>(), intercept.data_ptr<float>() + intercept.numel()));
+    impl->network_weight =
+        parse_double("ridge.network_weight", required_value(values, "ridge.network_weight"));
+    impl->ridge_weight = parse_double("ridge.weight", required_value(values, "ridge.weight"));
   }
   return TrainedRegressor(impl);
 }

@@ -19,6 +19,7 @@
 #include "engine/context.hpp"
 #include "operators/learning/item_features.hpp"
 #include "operators/learning/regressor_options.hpp"
+#include "operators/learning/ridge_path.hpp"
 #include "operators/learning/target_scaler.hpp"
 #include "operators/learning/training_report.hpp"
 
@@ -31,6 +32,9 @@ struct HeadTargets {
   std::vector<float> vectors;      // rows.size() × dims, row-major, in the ALS scale
   // Training interactions per head item; needed when options.count_shrinkage > 0 (the loss weights).
   std::vector<std::uint64_t> counts;
+  // The users' Gram matrix UᵀU (dims × dims, row-major, the same on every rank); needed when options.targets
+  // is TargetNormalisation::kGram (the score-space metric of target_scaler.hpp).
+  std::vector<double> users_gram;
 };
 
 class TrainedRegressor {
@@ -44,6 +48,12 @@ class TrainedRegressor {
   const TrainingReport& report() const;  // empty for a loaded model
   std::int64_t output_dims() const;
   std::int64_t parameter_count() const;
+  // With options().ridge_path: the output is network_weight() · (members' mean) + ridge_weight() · ridge
+  // path, in the scaled target space (mix: the held-out weight w and 1 − w; residual: 1 and 1).
+  double network_weight() const;
+  double ridge_weight() const;
+  double ridge_alpha() const;           // the ridge path's chosen penalty; 0 without a ridge path
+  const RidgePath& ridge_path() const;  // its coefficients, predicting in the scaled target space
   // Every parameter, in a fixed order, flattened (to compare models).
   std::vector<float> flat_parameters() const;
 

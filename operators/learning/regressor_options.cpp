@@ -16,6 +16,8 @@ std::string to_string(TargetNormalisation value) {
       return "standardise";
     case TargetNormalisation::kL2:
       return "l2";
+    case TargetNormalisation::kGram:
+      return "gram";
   }
   return "?";
 }
@@ -36,11 +38,31 @@ std::string to_string(ScheduleKind value) {
   return "?";
 }
 
+std::string to_string(RidgePathKind value) {
+  switch (value) {
+    case RidgePathKind::kOff:
+      return "off";
+    case RidgePathKind::kMix:
+      return "mix";
+    case RidgePathKind::kResidual:
+      return "residual";
+  }
+  return "?";
+}
+
+RidgePathKind parse_ridge_path_kind(const std::string& text) {
+  if (text == "off") return RidgePathKind::kOff;
+  if (text == "mix") return RidgePathKind::kMix;
+  if (text == "residual") return RidgePathKind::kResidual;
+  throw Error(fmt::format("ridge path '{}': expected off, mix or residual", text));
+}
+
 TargetNormalisation parse_target_normalisation(const std::string& text) {
   if (text == "none") return TargetNormalisation::kNone;
   if (text == "standardise" || text == "standardize") return TargetNormalisation::kStandardise;
   if (text == "l2") return TargetNormalisation::kL2;
-  throw Error(fmt::format("target normalisation '{}': expected none, standardise or l2", text));
+  if (text == "gram") return TargetNormalisation::kGram;
+  throw Error(fmt::format("target normalisation '{}': expected none, standardise, l2 or gram", text));
 }
 
 LossKind parse_loss_kind(const std::string& text) {
@@ -70,6 +92,9 @@ void validate(const RegressorOptions& o) {
   require(o.learning_rate > 0, fmt::format("learning rate {} must be positive", o.learning_rate));
   require(o.weight_decay >= 0, "weight decay must not be negative");
   require(o.count_shrinkage >= 0, "count shrinkage must not be negative");
+  require(o.ridge_path == RidgePathKind::kOff || !o.ridge_alphas.empty(), "the ridge path needs a penalty");
+  for (double alpha : o.ridge_alphas)
+    require(alpha > 0, fmt::format("ridge penalty {} must be positive", alpha));
   require(o.warmup_epochs >= 0, "warm-up epochs must not be negative");
   require(o.min_lr_ratio >= 0 && o.min_lr_ratio <= 1, "min_lr_ratio must lie in [0, 1]");
   require(o.step_epochs > 0 && o.step_gamma > 0, "step_epochs and step_gamma must be positive");
@@ -100,6 +125,10 @@ KeyValues to_key_values(const RegressorOptions& o) {
   v["model.layer_norm"] = o.layer_norm ? "true" : "false";
   v["model.ensemble"] = std::to_string(o.ensemble);
   v["model.wide"] = o.wide ? "true" : "false";
+  v["model.ridge_path"] = to_string(o.ridge_path);
+  std::vector<std::string> alphas;
+  for (double alpha : o.ridge_alphas) alphas.push_back(format_double(alpha));
+  v["train.ridge_alphas"] = join(alphas);
   v["train.targets"] = to_string(o.targets);
   v["train.loss"] = to_string(o.loss);
   v["train.count_shrinkage"] = format_double(o.count_shrinkage);
@@ -156,6 +185,13 @@ RegressorOptions regressor_options_from(const KeyValues& values) {
   get("model.layer_norm", o.layer_norm);
   get("model.ensemble", o.ensemble);
   get("model.wide", o.wide);
+  if (auto found = values.find("model.ridge_path"); found != values.end())
+    o.ridge_path = parse_ridge_path_kind(found->second);
+  if (auto found = values.find("train.ridge_alphas"); found != values.end()) {
+    o.ridge_alphas.clear();
+    for (const std::string& alpha : split(found->second))
+      o.ridge_alphas.push_back(parse_double("train.ridge_alphas", alpha));
+  }
   if (auto found = values.find("train.targets"); found != values.end())
     o.targets = parse_target_normalisation(found->second);
   if (auto found = values.find("train.loss"); found != values.end()) o.loss = parse_loss_kind(found->second);

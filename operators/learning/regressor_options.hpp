@@ -16,9 +16,19 @@ enum class TargetNormalisation {
   kNone,
   kStandardise,  // per dimension: (x − mean) / std over the training items
   kL2,  // each vector scaled to unit length; predictions come back with the training items' mean norm
+  // The score-space metric: (x − mean) mapped by Rᵀ, where R Rᵀ = UᵀU is the users' Gram matrix, so that the
+  // squared error of a target is Σ_u (u·x̂ − u·x)², the error of every user's score (gram_metric.hpp).
+  kGram,
 };
 
 enum class LossKind { kMse, kCosine };
+
+// The closed-form ridge path (ridge_path.hpp) and how it joins the network's output.
+enum class RidgePathKind {
+  kOff,
+  kMix,       // (1 − w)·network + w·ridge, w fitted on the held-out head items (½ without any)
+  kResidual,  // ridge + network, the network trained on what the ridge path leaves over
+};
 
 enum class ScheduleKind {
   kCosine,  // linear warm-up, then cosine decay to min_lr_ratio × learning_rate
@@ -44,6 +54,10 @@ struct RegressorOptions {
   // Wide & deep: a linear path from every input (sparse bags, categorical ids, numeric columns) straight to
   // the outputs, added to the MLP's output. It starts at zero, so it learns what a linear model would.
   bool wide = false;
+  // A ridge regression on the same inputs, solved in closed form, inside the model (ridge_path.hpp); its
+  // penalty is the one of ridge_alphas with the lowest held-out MSE (the first without held-out items).
+  RidgePathKind ridge_path = RidgePathKind::kOff;
+  std::vector<double> ridge_alphas = {3, 10};
 
   TargetNormalisation targets = TargetNormalisation::kStandardise;
   LossKind loss = LossKind::kMse;
@@ -100,10 +114,12 @@ struct RegressorOptions {
 std::string to_string(TargetNormalisation value);  // "none", "standardise", "l2"
 std::string to_string(LossKind value);             // "mse", "cosine"
 std::string to_string(ScheduleKind value);         // "cosine", "step", "constant"
+std::string to_string(RidgePathKind value);        // "off", "mix", "residual"
 // Throw Error naming the accepted spellings.
 TargetNormalisation parse_target_normalisation(const std::string& text);
 LossKind parse_loss_kind(const std::string& text);
 ScheduleKind parse_schedule_kind(const std::string& text);
+RidgePathKind parse_ridge_path_kind(const std::string& text);
 
 // Throws Error if a setting is out of range (e.g. batch_size < 1, dropout ≥ 1).
 void validate(const RegressorOptions& options);

@@ -3,8 +3,10 @@
 # train and embed (content only, and ALS + content blended) on one rank and under mpiexec -n 2. Checks: the
 # model and summary exist; the embeddings files have one row per item with the ALS factor count, users
 # copied from ALS, per-item source flags that follow the interaction counts (0 interactions -> content);
+# --ridge-path residual with --target-normalization gram saves ridge.pt and gives the same vectors on 1 and 2 ranks;
 # vectors are the same on 1 and 2 ranks; --prior re-solves tail items (same on 1 and 2 ranks, head
-# items keep ALS, items without interactions keep content); `recommend` reads the blended file; features that lack ALS
+# items keep ALS, items without interactions keep content); --exclude-items keeps the listed items out of the
+# training targets; `recommend` reads the blended file; features that lack ALS
 # items are refused with a message naming an item.
 # Environment (set by ctest): TAILFLOW, MPIEXEC, MPIEXEC_FLAGS.
 source "$(dirname "$0")/cli_test_lib.sh" train-embed
@@ -27,6 +29,27 @@ for reg in reg1 reg2; do
   grep -q '"head_items"' "$work/$reg/train_summary.json" || fail "train: no summary in $reg"
 done
 grep -q "^head items" "$work/train1.txt" || fail "train: no summary table"
+
+# --exclude-items: the listed items (here the 25 most popular) are no training targets; the rest are.
+"$PYTHON" - "$als" "$work/excluded.csv" <<'PY' || fail "could not list items to exclude"
+import sys
+import h5py
+als = h5py.File(sys.argv[1])
+ids, counts = als["items/ids"][:], als["items/counts"][:]
+popular = [ids[i].decode() for i in counts.argsort()[::-1][:25]]
+open(sys.argv[2], "w").write("item_id\n" + "\n".join(popular) + "\n")
+PY
+run1 train --embeddings "$als" --features "$work/feat" --out "$work/reg-excluded" "${small[@]}" --head-min 1 \
+  --exclude-items "$work/excluded.csv" >/dev/null || fail "train --exclude-items failed"
+"$PYTHON" - "$als" "$work/reg-excluded/train_summary.json" <<'PY' || fail "train --exclude-items kept the items"
+import json, sys
+import h5py
+summary = json.load(open(sys.argv[2]))
+with_interactions = int((h5py.File(sys.argv[1])["items/counts"][:] >= 1).sum())
+assert summary["excluded_items"] == 25, summary["excluded_items"]
+targets = summary["train_items"] + summary["validation_items"]
+assert targets == with_interactions - 25, (targets, with_interactions)
+PY
 
 model=$work/reg1/model
 run1 embed --model "$model" --features "$work/feat" --out "$work/content1.h5" >/dev/null ||
@@ -133,6 +156,24 @@ grep -q "have no row in the features" "$work/bad.txt" || {
   cat "$work/bad.txt"
   fail "train: unclear message for missing feature rows"
 }
+
+# The closed-form ridge path in score-space targets: ridge.pt is saved, 1 and 2 ranks give the same vectors.
+for ranks in 1 2; do
+  "run$ranks" train --embeddings "$als" --features "$work/feat" --out "$work/ridge$ranks" "${small[@]}" \
+    --ridge-path residual --target-normalization gram >/dev/null || fail "train --ridge-path: $ranks rank(s) failed"
+  [[ -f $work/ridge$ranks/model/ridge.pt ]] || fail "train --ridge-path: no ridge.pt on $ranks rank(s)"
+  run1 embed --model "$work/ridge$ranks/model" --features "$work/feat" --out "$work/ridge$ranks.h5" >/dev/null ||
+    fail "embed of a ridge-path model failed"
+done
+"$PYTHON" - "$work" <<'PY' || fail "ridge-path models differ between 1 and 2 ranks (see above)"
+import sys
+import h5py
+import numpy as np
+one, two = (h5py.File(f"{sys.argv[1]}/ridge{r}.h5")["items/vectors"][:] for r in (1, 2))
+gap, spread = np.abs(one - two).max(), one.std()
+print(f"ridge path: 1 vs 2 ranks differ by {gap:.2e} (vectors spread {spread:.3f})")
+sys.exit(0 if spread > 1e-3 and gap < 1e-3 * max(1.0, spread) else 1)
+PY
 
 if ((failures > 0)); then
   echo "$failures check(s) failed"

@@ -136,12 +136,16 @@ TEST(RegressorOptions, RoundTripThroughKeyValues) {
   options.ensemble = 4;
   options.wide = true;
   options.count_shrinkage = 2.5;
+  options.ridge_path = RidgePathKind::kResidual;
+  options.ridge_alphas = {0.5, 30};
   RegressorOptions back = regressor_options_from(to_key_values(options));
   EXPECT_EQ(to_key_values(back), to_key_values(options));
   EXPECT_EQ(back.hidden, options.hidden);
   EXPECT_EQ(back.learning_rate, options.learning_rate);
   EXPECT_EQ(back.seed, options.seed);
   EXPECT_EQ(back.ensemble, 4);
+  EXPECT_EQ(back.ridge_path, RidgePathKind::kResidual);
+  EXPECT_EQ(back.ridge_alphas, options.ridge_alphas);
 
   FeatureSchema schema = synthetic_schema({.image_channels = 1, .image_side = 8, .dense = 5});
   EXPECT_EQ(feature_schema_from(to_key_values(schema)), schema);
@@ -158,6 +162,10 @@ TEST(RegressorOptions, RejectsBadSettings) {
   options.ensemble = 0;
   EXPECT_THROW(validate(options), Error);
   EXPECT_THROW(parse_target_normalisation("zscore"), Error);
+  EXPECT_THROW(parse_ridge_path_kind("lasso"), Error);
+  options = RegressorOptions{};
+  options.ridge_alphas = {3, 0};
+  EXPECT_THROW(validate(options), Error);
 }
 
 TEST(TargetScaler, StandardiseRoundTrip) {
