@@ -21,7 +21,8 @@ void add_als_options(po::options_description& options, const AlsOptions& default
       "cg-steps", po::value<int>()->default_value(defaults.cg_steps), "conjugate-gradient steps per row")(
       "biases", po::bool_switch(), "explicit feedback: also fit a global mean and user/item biases")(
       "exchange", po::value<std::string>()->default_value(to_string(defaults.exchange)),
-      "how factors move between ranks: auto, broadcast (allgather) or targeted (only referenced rows)")(
+      "how factors reach the ranks: auto (shared on one node, else the cheaper of the two), broadcast "
+      "(allgather), targeted (only referenced rows) or shared (one node-shared copy, all ranks on one node)")(
       "seed", po::value<std::uint64_t>()->default_value(defaults.seed), "seed of the initial factors")(
       "tolerance", po::value<double>()->default_value(defaults.tolerance),
       "stop when the loss changes by less than this fraction (0: never)")(

@@ -113,8 +113,10 @@ int run_bench_als(Context& ctx, const po::variables_map& values) {
   // (this rank's rows of both sides, on several ranks the full-size buffers the exchange fills, and the
   // Cholesky solver's transformed copy of the fixed side).
   const std::uint64_t peak_rss = peak_rss_bytes();
+  // With the node-shared exchange the owned rows are part of the shared full-size regions.
+  const bool shared = trainer.user_step_exchange().mode() == ExchangeMode::kShared;
   const std::uint64_t factor_bytes =
-      trainer.owned(Side::kUsers).bytes() + trainer.owned(Side::kItems).bytes() +
+      (shared ? 0 : trainer.owned(Side::kUsers).bytes() + trainer.owned(Side::kItems).bytes()) +
       trainer.solver_scratch_bytes() +
       (ctx.size() > 1
            ? (static_cast<std::uint64_t>(layout.users) + layout.items) *
@@ -176,7 +178,7 @@ int run_bench_als(Context& ctx, const po::variables_map& values) {
     const IterationTraffic predicted =
         predict_iteration_traffic(InteractionGraphModel::synthetic(*data.shape), ctx.size(), options.factors,
                                   options.biases, options.feedback == Feedback::kImplicit, options.solver);
-    report.add("predicted_bytes_moved_per_iteration", predicted.exchange_bytes(options.exchange))
+    report.add("predicted_bytes_moved_per_iteration", predicted.exchange_bytes(user_step.mode()))
         .add("predicted_broadcast_bytes_per_iteration", predicted.exchange_bytes(ExchangeMode::kBroadcast))
         .add("predicted_targeted_bytes_per_iteration", predicted.exchange_bytes(ExchangeMode::kTargeted))
         .add("predicted_gram_bytes_per_rank", predicted.gram_bytes_per_rank);

@@ -9,9 +9,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "engine/comm/shared_region.hpp"
 
 namespace tailflow::comm {
 
@@ -75,6 +78,12 @@ class Communicator {
   // (known beforehand, e.g. from an allgather of sizes); `recv` holds their sum.
   virtual void allgatherv(const void* send, std::size_t send_bytes, void* recv,
                           std::span<const std::size_t> recv_bytes) = 0;
+
+  // Whether all ranks can map the same memory (they run on one node): allocate_shared works only then.
+  virtual bool can_share_memory() const = 0;
+  // Collective: a region of Σ_r bytes_r bytes that every rank reads and writes, this rank contributing
+  // `bytes` (a multiple of 64, so that every part starts 64-byte aligned). Throws where !can_share_memory().
+  virtual std::unique_ptr<SharedRegion> allocate_shared(std::size_t bytes) = 0;
 };
 
 }  // namespace tailflow::comm

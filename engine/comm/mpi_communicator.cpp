@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
+#include <exception>
 #include <numeric>
 #include <stdexcept>
 
@@ -63,6 +65,31 @@ bool to_int_layout(std::span<const std::size_t> bytes, std::vector<int>& counts,
 // Largest message sent in one piece when a collective exceeds MPI's int counts.
 constexpr std::size_t kChunkBytes = std::size_t{1} << 30;
 
+// An MPI-3 shared-memory window, in one passive-target epoch (lock_all) for its whole life: ranks then load
+// and store into it directly, and synchronize() is the usual MPI_Win_sync · barrier · MPI_Win_sync.
+class MpiSharedRegion final : public SharedRegion {
+ public:
+  MpiSharedRegion(std::byte* data, std::size_t bytes, MPI_Win window, MPI_Comm comm)
+      : SharedRegion(data, bytes), window_(window), comm_(comm) {}
+
+  ~MpiSharedRegion() override {
+    MPI_Win_unlock_all(window_);  // local: ends this rank's epoch
+    // Freeing is collective: while an exception unwinds the stack on this rank alone, the other ranks may
+    // never get here, so the window is left for MPI_Finalize (or the job's abort) to reclaim.
+    if (std::uncaught_exceptions() == 0) MPI_Win_free(&window_);
+  }
+
+  void synchronize() override {
+    check(MPI_Win_sync(window_), "MPI_Win_sync");
+    check(MPI_Barrier(comm_), "MPI_Barrier");
+    check(MPI_Win_sync(window_), "MPI_Win_sync");
+  }
+
+ private:
+  MPI_Win window_;
+  MPI_Comm comm_;
+};
+
 }  // namespace
 
 MpiCommunicator::MpiCommunicator(MPI_Comm comm) {
@@ -70,6 +97,46 @@ MpiCommunicator::MpiCommunicator(MPI_Comm comm) {
   MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
   check(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
   check(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
+  MPI_Comm node = MPI_COMM_NULL;
+  check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
+  int node_size = 0;
+  check(MPI_Comm_size(node, &node_size), "MPI_Comm_size");
+  MPI_Comm_free(&node);
+  one_node_ = node_size == size_;
+}
+
+std::unique_ptr<SharedRegion> MpiCommunicator::allocate_shared(std::size_t bytes) {
+  if (!one_node_) throw std::logic_error("allocate_shared: the ranks do not share one node");
+  if (bytes % 64 != 0) throw std::logic_error("allocate_shared: each part must be a multiple of 64 bytes");
+  // Open MPI aligns the window to 8 bytes only: rank 0 takes 64 bytes more, and the region starts at the
+  // first 64-byte boundary inside them. Parts are laid out in the region by rank, not in each rank's own
+  // segment (on one node either is as close to every core).
+  constexpr std::size_t kAlign = 64;
+  const std::size_t segment = bytes + (rank_ == 0 ? kAlign : 0);
+  void* mine = nullptr;
+  MPI_Win window = MPI_WIN_NULL;
+  check(MPI_Win_allocate_shared(static_cast<MPI_Aint>(segment), 1, MPI_INFO_NULL, comm_, &mine, &window),
+        "MPI_Win_allocate_shared");
+  std::uint64_t part = bytes, before = 0, total = bytes;
+  check(MPI_Exscan(&part, &before, 1, MPI_UINT64_T, MPI_SUM, comm_), "MPI_Exscan");
+  if (rank_ == 0) before = 0;  // MPI_Exscan leaves rank 0's result undefined
+  check(MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_UINT64_T, MPI_SUM, comm_), "MPI_Allreduce");
+  // Rank 0's segment is never empty, so it starts the window. The segments are contiguous unless the info
+  // key alloc_shared_noncontig is set, which it is not; checked all the same.
+  MPI_Aint first_size = 0;
+  int unit = 0;
+  void* start = nullptr;
+  check(MPI_Win_shared_query(window, 0, &first_size, &unit, &start), "MPI_Win_shared_query");
+  auto* raw = static_cast<std::byte*>(start);
+  if (raw == nullptr || (bytes > 0 && rank_ > 0 && static_cast<std::byte*>(mine) != raw + kAlign + before))
+    throw std::runtime_error("MPI_Win_allocate_shared: the ranks' segments are not one contiguous region");
+  const std::uintptr_t address = reinterpret_cast<std::uintptr_t>(raw);
+  std::byte* base = raw + (kAlign - address % kAlign) % kAlign;
+  check(MPI_Win_lock_all(MPI_MODE_NOCHECK, window), "MPI_Win_lock_all");
+  auto region = std::make_unique<MpiSharedRegion>(base, total, window, comm_);
+  if (bytes > 0) std::memset(base + before, 0, bytes);
+  region->synchronize();
+  return region;
 }
 
 MpiCommunicator::~MpiCommunicator() {

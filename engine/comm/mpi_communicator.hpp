@@ -30,9 +30,12 @@ class MpiCommunicator final : public Communicator {
                  std::span<const std::size_t> recv_bytes) override;
   void allgatherv(const void* send, std::size_t send_bytes, void* recv,
                   std::span<const std::size_t> recv_bytes) override;
+  bool can_share_memory() const override { return one_node_; }
+  std::unique_ptr<SharedRegion> allocate_shared(std::size_t bytes) override;
 
  private:
   MPI_Comm comm_ = MPI_COMM_NULL;
+  bool one_node_ = false;  // MPI_COMM_TYPE_SHARED spans every rank
   int rank_ = 0;
   int size_ = 1;
 };

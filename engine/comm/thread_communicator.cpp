@@ -1,7 +1,11 @@
 #include "engine/comm/thread_communicator.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
+#include <new>
 #include <thread>
 
 #include "engine/comm/reduce_kernels.hpp"
@@ -102,6 +106,44 @@ void ThreadCommunicator::allgatherv(const void* send, std::size_t send_bytes, vo
     out += recv_bytes[r];
   }
   group_.synchronize();
+}
+
+namespace {
+
+// Ranks as threads share the address space already: one allocation, owned jointly by every rank's region
+// (so that no rank has to wait for the others before letting go of it), and the group's barrier, whose
+// mutex orders every write before it ahead of every read after it.
+class ThreadSharedRegion final : public SharedRegion {
+ public:
+  ThreadSharedRegion(std::shared_ptr<std::byte> memory, std::size_t bytes, ThreadGroup& group)
+      : SharedRegion(memory.get(), bytes), memory_(std::move(memory)), group_(group) {}
+
+  void synchronize() override { group_.synchronize(); }
+
+ private:
+  std::shared_ptr<std::byte> memory_;
+  ThreadGroup& group_;
+};
+
+}  // namespace
+
+std::unique_ptr<SharedRegion> ThreadCommunicator::allocate_shared(std::size_t bytes) {
+  if (bytes % 64 != 0) throw std::logic_error("allocate_shared: each part must be a multiple of 64 bytes");
+  std::uint64_t total = bytes;
+  allreduce(&total, 1, ElementType::kUInt64, ReduceOp::kSum);
+  std::shared_ptr<std::byte> memory;
+  if (rank_ == 0) {
+    void* raw = std::aligned_alloc(64, std::max<std::uint64_t>(total, 64));
+    if (!raw) throw std::bad_alloc();
+    std::memset(raw, 0, total);
+    memory = std::shared_ptr<std::byte>(static_cast<std::byte*>(raw), [](std::byte* p) { std::free(p); });
+  }
+  // Every rank copies rank 0's owner while rank 0 waits in the second synchronize.
+  group_.posted_data[rank_] = &memory;
+  group_.synchronize();
+  if (rank_ != 0) memory = *static_cast<const std::shared_ptr<std::byte>*>(group_.posted_data[0]);
+  group_.synchronize();
+  return std::make_unique<ThreadSharedRegion>(std::move(memory), total, group_);
 }
 
 void run_on_threads(int ranks, const std::function<void(Communicator&)>& body) {

@@ -61,6 +61,8 @@ class ThreadCommunicator final : public Communicator {
                  std::span<const std::size_t> recv_bytes) override;
   void allgatherv(const void* send, std::size_t send_bytes, void* recv,
                   std::span<const std::size_t> recv_bytes) override;
+  bool can_share_memory() const override { return true; }  // one process
+  std::unique_ptr<SharedRegion> allocate_shared(std::size_t bytes) override;
 
  private:
   ThreadGroup& group_;

@@ -22,7 +22,8 @@ ExchangeMode parse_exchange(const std::string& text) {
   if (text == "auto") return ExchangeMode::kAuto;
   if (text == "broadcast") return ExchangeMode::kBroadcast;
   if (text == "targeted") return ExchangeMode::kTargeted;
-  throw Error(fmt::format("--exchange must be auto, broadcast or targeted, not '{}'", text));
+  if (text == "shared") return ExchangeMode::kShared;
+  throw Error(fmt::format("--exchange must be auto, broadcast, targeted or shared, not '{}'", text));
 }
 
 RegScaling parse_reg_scaling(const std::string& text) {
@@ -45,6 +46,8 @@ std::string to_string(ExchangeMode mode) {
       return "broadcast";
     case ExchangeMode::kTargeted:
       return "targeted";
+    case ExchangeMode::kShared:
+      return "shared";
   }
   return "?";
 }

@@ -19,8 +19,9 @@ enum class Feedback { kImplicit, kExplicit };
 enum class SolverKind { kConjugateGradient, kCholesky };
 
 // How the factors of the fixed side reach the ranks that need them: every factor to every rank
-// (allgatherv) or only the referenced rows (alltoallv, planned once). Auto picks the one moving fewer bytes.
-enum class ExchangeMode { kAuto, kBroadcast, kTargeted };
+// (allgatherv), only the referenced rows (alltoallv, planned once), or not at all, because every rank maps
+// one node-shared copy (needs all ranks on one node). Auto shares where it can, else moves fewer bytes.
+enum class ExchangeMode { kAuto, kBroadcast, kTargeted, kShared };
 
 // L2 regularisation per row: lambda, or lambda × (interactions of the row) as in ALS-WR.
 enum class RegScaling { kNone, kCount };

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "engine/comm/collectives.hpp"
+#include "engine/error.hpp"
 #include "engine/format_units.hpp"
 #include "engine/stage_metrics.hpp"
 #include "operators/als/cholesky_solver.hpp"
@@ -42,26 +43,51 @@ AlsTrainer::AlsTrainer(Context& ctx, const BlockLayout& layout, const AlsOptions
   validate(options_);
   const int dims = options_.factors + (options_.biases ? 1 : 0);
   const int rank = ctx.rank();
-  users_ = FactorMatrix(layout.user_block.rows(), dims);
-  items_ = FactorMatrix(layout.item_block.rows(), dims);
+  const int stride = FactorMatrix::stride_for(dims);
+  const bool share =
+      ctx.size() > 1 && (options_.exchange == ExchangeMode::kShared ||
+                         (options_.exchange == ExchangeMode::kAuto && ctx.comm().can_share_memory()));
+  if (share && !ctx.comm().can_share_memory())
+    throw CollectiveError("--exchange shared needs every rank on one node; use auto, broadcast or targeted");
+  if (share) {
+    // Owned rows are contiguous and in rank order (RowRanges), so rank r's part of the region is exactly
+    // its rows' place in the whole side.
+    const std::size_t row_bytes = static_cast<std::size_t>(stride) * sizeof(float);
+    shared_users_ = ctx.comm().allocate_shared(layout.user_ranges.count(rank) * row_bytes);
+    shared_items_ = ctx.comm().allocate_shared(layout.item_ranges.count(rank) * row_bytes);
+    auto* user_rows = reinterpret_cast<float*>(shared_users_->data());
+    auto* item_rows = reinterpret_cast<float*>(shared_items_->data());
+    all_users_ = FactorMatrix::view(user_rows, layout.users, dims);
+    all_items_ = FactorMatrix::view(item_rows, layout.items, dims);
+    users_ =
+        FactorMatrix::view(all_users_.row(layout.user_ranges.begin(rank)), layout.user_block.rows(), dims);
+    items_ =
+        FactorMatrix::view(all_items_.row(layout.item_ranges.begin(rank)), layout.item_block.rows(), dims);
+  } else {
+    users_ = FactorMatrix(layout.user_block.rows(), dims);
+    items_ = FactorMatrix(layout.item_block.rows(), dims);
+    if (ctx.size() > 1) {
+      all_users_ = FactorMatrix(layout.users, dims);
+      all_items_ = FactorMatrix(layout.items, dims);
+    }
+  }
   initialise_factors(users_, owned_ids(layout.user_labels, layout.user_ranges, rank), Side::kUsers,
                      options_.seed, options_.factors);
   initialise_factors(items_, owned_ids(layout.item_labels, layout.item_ranges, rank), Side::kItems,
                      options_.seed, options_.factors);
-  if (ctx.size() > 1) {
-    all_users_ = FactorMatrix(layout.users, dims);
-    all_items_ = FactorMatrix(layout.items, dims);
-  }
   // The Cholesky solver's transformed fixed rows (cholesky_solver.hpp), sized once for both half-steps so
   // that the larger side does not briefly coexist with the smaller one.
   if (options_.solver == SolverKind::kCholesky && options_.feedback == Feedback::kImplicit &&
       options_.reg_scaling == RegScaling::kNone && !options_.biases)
     solver_scratch_ = FactorMatrix(std::max(layout.users, layout.items), dims);
-  const int stride = FactorMatrix::stride_for(dims);
-  user_exchange_ =
-      std::make_unique<FactorExchange>(ctx, layout.item_ranges, layout.user_block, stride, options_.exchange);
-  item_exchange_ =
-      std::make_unique<FactorExchange>(ctx, layout.user_ranges, layout.item_block, stride, options_.exchange);
+  // On one rank nothing moves, whatever the mode; "shared" there is simply the factors in place.
+  const ExchangeMode exchange = share                                        ? ExchangeMode::kShared
+                                : options_.exchange == ExchangeMode::kShared ? ExchangeMode::kBroadcast
+                                                                             : options_.exchange;
+  user_exchange_ = std::make_unique<FactorExchange>(ctx, layout.item_ranges, layout.user_block, stride,
+                                                    exchange, shared_items_.get());
+  item_exchange_ = std::make_unique<FactorExchange>(ctx, layout.user_ranges, layout.item_block, stride,
+                                                    exchange, shared_users_.get());
   if (options_.biases) {
     double sum = 0;
     for (float v : layout.user_block.values) sum += v;

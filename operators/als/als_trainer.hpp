@@ -96,6 +96,10 @@ class AlsTrainer {
   const BlockLayout& layout_;
   AlsOptions options_;
   float global_mean_ = 0;
+  // With ExchangeMode::kShared: each side's rows in one node-shared region, every rank's owned rows a view
+  // of its part and all_users_ / all_items_ views of the whole.
+  std::unique_ptr<comm::SharedRegion> shared_users_;
+  std::unique_ptr<comm::SharedRegion> shared_items_;
   FactorMatrix users_;
   FactorMatrix items_;
   FactorMatrix all_users_;  // every user row this rank's item block references (more than one rank only)

@@ -250,12 +250,14 @@ ExchangeTraffic exchange_traffic(const RankedSide& solving, const RankedSide& fi
 }  // namespace
 
 double ExchangeTraffic::bytes(ExchangeMode mode) const {
+  if (mode == ExchangeMode::kShared) return 0;  // nothing moves: the ranks read one node-shared copy
   if (mode == ExchangeMode::kAuto)
     mode = targeted_bytes < broadcast_bytes ? ExchangeMode::kTargeted : ExchangeMode::kBroadcast;
   return mode == ExchangeMode::kTargeted ? targeted_bytes : broadcast_bytes;
 }
 
 double ExchangeTraffic::max_rank_bytes(ExchangeMode mode) const {
+  if (mode == ExchangeMode::kShared) return 0;
   if (mode == ExchangeMode::kAuto)
     mode = targeted_bytes < broadcast_bytes ? ExchangeMode::kTargeted : ExchangeMode::kBroadcast;
   return mode == ExchangeMode::kTargeted ? targeted_max_rank_bytes : broadcast_max_rank_bytes;

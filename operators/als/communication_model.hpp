@@ -67,7 +67,8 @@ struct ExchangeTraffic {
   double broadcast_max_rank_bytes = 0;
   double targeted_max_rank_bytes = 0;
 
-  // As the trainer decides: auto takes targeted only when it moves strictly fewer bytes.
+  // As FactorExchange decides: auto takes targeted only when it moves strictly fewer bytes. Shared moves
+  // nothing (the trainer picks it on one node, which the model does not know about).
   double bytes(ExchangeMode mode) const;
   double max_rank_bytes(ExchangeMode mode) const;
 };

@@ -1,14 +1,18 @@
 #include "operators/als/factor_exchange.hpp"
 
 #include <cstring>
+#include <stdexcept>
 
 #include "engine/comm/collectives.hpp"
 
 namespace tailflow::ops::als {
 
 FactorExchange::FactorExchange(Context& ctx, const RowRanges& source_ranges, const CsrBlock& block,
-                               int stride, ExchangeMode requested)
-    : ranges_(source_ranges), stride_(stride) {
+                               int stride, ExchangeMode requested, comm::SharedRegion* shared)
+    : ranges_(source_ranges), stride_(stride), shared_(shared) {
+  if ((requested == ExchangeMode::kShared) != (shared != nullptr))
+    throw std::logic_error(
+        "FactorExchange: a shared region goes with ExchangeMode::kShared, and only with it");
   const int rank = ctx.rank();
   const std::uint64_t row_bytes = static_cast<std::uint64_t>(stride) * sizeof(float);
   // The referenced rows that live on other ranks, ascending (hence grouped by owner).
@@ -51,6 +55,10 @@ void FactorExchange::run(Context& ctx, const FactorMatrix& owned, FactorMatrix& 
   auto& comm = ctx.comm();
   const int rank = ctx.rank();
   const std::size_t row_bytes = stride_ * sizeof(float);
+  if (mode_ == ExchangeMode::kShared) {
+    shared_->synchronize();
+    return;
+  }
   if (mode_ == ExchangeMode::kBroadcast) {
     // Ranges are contiguous and in rank order, so rank r's rows land exactly at their place in `full`.
     std::vector<std::size_t> bytes(comm.size());

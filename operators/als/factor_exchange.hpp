@@ -6,6 +6,8 @@
 // out-blocks); each half-step is then one alltoallv of those rows. Cheapest when blocks are sparse.
 // Both fill the same full-size buffer (all rows of the fixed side, indexed by internal row number), in
 // which the targeted mode leaves unreferenced rows stale — the solver never reads them.
+// Shared: ranks on one node keep the fixed side in one node-shared region (comm::SharedRegion) in which
+// each rank's own rows are its owned matrix; nothing moves, and run() only synchronises the region.
 #pragma once
 
 #include <cstdint>
@@ -23,19 +25,23 @@ class FactorExchange {
  public:
   // Collective. `source_ranges`: who owns which rows of the fixed side; `block`: this rank's rows of the
   // side being solved (its columns are the fixed-side rows it reads); `stride`: floats per factor row.
+  // `shared`: the fixed side's node-shared region, required for (and only used by) ExchangeMode::kShared.
+  // kAuto chooses between broadcast and targeted here; sharing is the caller's choice, as it decides where
+  // the factors live.
   FactorExchange(Context& ctx, const RowRanges& source_ranges, const CsrBlock& block, int stride,
-                 ExchangeMode requested);
+                 ExchangeMode requested, comm::SharedRegion* shared = nullptr);
 
   ExchangeMode mode() const { return mode_; }
   // Bytes that one run() moves between ranks, summed over all ranks, for either mode.
   std::uint64_t broadcast_bytes() const { return broadcast_bytes_; }
   std::uint64_t targeted_bytes() const { return targeted_bytes_; }
   std::uint64_t bytes_per_run() const {
+    if (mode_ == ExchangeMode::kShared) return 0;
     return mode_ == ExchangeMode::kTargeted ? targeted_bytes_ : broadcast_bytes_;
   }
 
   // Collective: copies `owned` (this rank's rows of the fixed side) and the needed rows of every other
-  // rank into `full` (all rows × stride).
+  // rank into `full` (all rows × stride). Shared: both already are views of the region; synchronises it.
   void run(Context& ctx, const FactorMatrix& owned, FactorMatrix& full);
 
  private:
@@ -43,6 +49,7 @@ class FactorExchange {
 
   const RowRanges& ranges_;
   int stride_;
+  comm::SharedRegion* shared_ = nullptr;
   ExchangeMode mode_ = ExchangeMode::kBroadcast;
   std::uint64_t broadcast_bytes_ = 0;
   std::uint64_t targeted_bytes_ = 0;

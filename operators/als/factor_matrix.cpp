@@ -10,7 +10,16 @@
 namespace tailflow::ops::als {
 
 void FactorMatrix::Free::operator()(float* p) const {
-  std::free(p);
+  if (owned) std::free(p);
+}
+
+FactorMatrix FactorMatrix::view(float* rows, std::size_t count, int dims) {
+  FactorMatrix matrix;
+  matrix.rows_ = count;
+  matrix.dims_ = dims;
+  matrix.stride_ = stride_for(dims);
+  matrix.data_ = std::unique_ptr<float[], Free>(rows, Free{false});
+  return matrix;
 }
 
 FactorMatrix::FactorMatrix(std::size_t rows, int dims) : rows_(rows), dims_(dims), stride_(stride_for(dims)) {

@@ -23,6 +23,9 @@ class FactorMatrix {
   FactorMatrix() = default;
   // Zero-filled.
   FactorMatrix(std::size_t rows, int dims);
+  // `rows` rows that live in memory owned elsewhere (a node-shared region), 64-byte aligned, with this
+  // class's stride: read and written in place, never freed here.
+  static FactorMatrix view(float* rows, std::size_t count, int dims);
 
   std::size_t rows() const { return rows_; }
   int dims() const { return dims_; }
@@ -39,6 +42,11 @@ class FactorMatrix {
 
  private:
   struct Free {
+    // A constructor, not a default member initialiser: those are not usable before the enclosing class is
+    // complete, and unique_ptr's default constructor needs Free default-constructible there.
+    Free() : owned(true) {}
+    explicit Free(bool owns) : owned(owns) {}
+    bool owned;  // false for a view
     void operator()(float* p) const;
   };
   std::size_t rows_ = 0;

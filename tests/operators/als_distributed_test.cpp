@@ -61,7 +61,7 @@ TEST(AlsDistributedTest, ExplicitCholeskyIsDeterministicAcrossRankCounts) {
   expect_same_on_any_rank_count(options);
 }
 
-TEST(AlsDistributedTest, BroadcastAndTargetedExchangeGiveTheSameFactors) {
+TEST(AlsDistributedTest, BroadcastTargetedAndSharedExchangeGiveTheSameFactors) {
   const auto data = power_law_data(400, 300, 2500);  // sparse: blocks reference few rows
   run_distributed({2, 3, 4}, [&](Context& ctx) {
     ctx.log().set_quiet(true);
@@ -72,6 +72,26 @@ TEST(AlsDistributedTest, BroadcastAndTargetedExchangeGiveTheSameFactors) {
     FullFactors targeted = train_distributed(ctx, 400, 300, data, options);
     EXPECT_EQ(broadcast.users, targeted.users);
     EXPECT_EQ(broadcast.items, targeted.items);
+    options.exchange = ExchangeMode::kShared;  // the tests' ranks share one node
+    FullFactors shared = train_distributed(ctx, 400, 300, data, options);
+    EXPECT_EQ(broadcast.users, shared.users);
+    EXPECT_EQ(broadcast.items, shared.items);
+  });
+}
+
+TEST(AlsDistributedTest, AutoSharesTheFactorsOnOneNodeAndMovesNothing) {
+  const auto data = power_law_data(400, 300, 2500);
+  run_distributed({2, 3}, [&](Context& ctx) {
+    if (ctx.size() < 2) return;  // under mpiexec -n 1: one rank reads its factors in place
+    ctx.log().set_quiet(true);
+    auto options = small_options(Feedback::kImplicit, SolverKind::kConjugateGradient);
+    LayoutOptions layout_options;
+    layout_options.row_cost = RowCost::for_solver(options.solver, options.factors);
+    auto layout = build_block_layout(ctx, 400, 300, share_of(ctx, data), layout_options);
+    AlsTrainer trainer(ctx, layout, options);
+    EXPECT_EQ(trainer.user_step_exchange().mode(), ExchangeMode::kShared);
+    EXPECT_EQ(trainer.item_step_exchange().mode(), ExchangeMode::kShared);
+    EXPECT_EQ(trainer.iterate().bytes_moved, 0u);
   });
 }
 
