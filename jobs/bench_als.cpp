@@ -88,7 +88,7 @@ int run_bench_als(Context& ctx, const po::variables_map& values) {
   std::vector<double> seconds;
   std::vector<double> cpu_seconds;
   std::vector<double> solve_cpu_seconds;
-  std::vector<std::vector<double>> rank_solve_cpu_seconds;  // [rank][iteration]
+  std::vector<std::vector<double>> rank_solve_cpu_seconds(ctx.size());  // [rank][iteration]
   std::vector<double> gflops;
   std::uint64_t bytes_moved = 0;
   for (const IterationReport& report : trainer.history()) {
@@ -96,10 +96,8 @@ int run_bench_als(Context& ctx, const po::variables_map& values) {
     seconds.push_back(solve_seconds);
     cpu_seconds.push_back(report.cpu_seconds);
     solve_cpu_seconds.push_back(report.compute_cpu_seconds);
-    for (std::size_t r = 0; r < report.rank_compute_cpu_seconds.size(); ++r) {
-      if (rank_solve_cpu_seconds.size() <= r) rank_solve_cpu_seconds.resize(r + 1);
+    for (int r = 0; r < ctx.size(); ++r)
       rank_solve_cpu_seconds[r].push_back(report.rank_compute_cpu_seconds[r]);
-    }
     gflops.push_back(report.flops / solve_seconds * 1e-9);
     bytes_moved = report.bytes_moved;
   }
